@@ -1,0 +1,59 @@
+# `make demo`: the main InfoPro config shrunk to finish on 2 CPU cores in a
+# few minutes: ResNet-18 (with heads narrowed to match), 128x256 crops of the
+# synthetic 256x512 Cityscapes-format set, 300 iterations, plain BN.
+_base_ = '../deeplabv3_infopro_cityscapes.py'
+
+crop_size = (128, 256)
+norm_cfg = dict(type='BN', requires_grad=True)
+data_root = 'data/synthetic_cityscapes/'
+model = dict(
+    pretrained=None,
+    data_preprocessor=dict(size=crop_size),
+    backbone=dict(depth=18, norm_cfg=norm_cfg),
+    decode_head=dict(in_channels=512, channels=128, norm_cfg=norm_cfg),
+    auxiliary_head=dict(in_channels=256, channels=64, norm_cfg=norm_cfg),
+    local_head=dict(norm_cfg=norm_cfg, task_head=dict(channels=128)))
+
+# The synthetic images are 256x512: resize around that scale, not 1024x2048.
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(
+        type='RandomResize',
+        scale=(512, 256),
+        ratio_range=(0.5, 2.0),
+        keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(512, 256), keep_ratio=True),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=2,
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(
+    num_workers=2, dataset=dict(data_root=data_root, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+iters = 300
+param_scheduler = [
+    dict(
+        type='PolyLR',
+        eta_min=1e-4,
+        power=0.9,
+        begin=0,
+        end=iters,
+        by_epoch=False)
+]
+train_cfg = dict(max_iters=iters, val_interval=iters)
+default_hooks = dict(
+    logger=dict(interval=20),
+    checkpoint=dict(interval=iters))
+env_cfg = dict(cudnn_benchmark=False)

@@ -1,0 +1,57 @@
+"""Segment one image with mmseg's inference API and save the overlay.
+
+Works for this project's configs and checkpoints (and plain mmseg ones).
+
+Example:
+    python demo/image_demo.py IMG CONFIG CHECKPOINT --out-file overlay.png
+"""
+import argparse
+import os.path as osp
+import sys
+
+from mmseg.apis import inference_model, init_model, show_result_pyplot
+
+import mmseg_infopro  # noqa: F401  (registers the InfoPro modules)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('img', help='image file')
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--out-file', help='where to write the overlay PNG')
+    parser.add_argument('--device', default='cpu',
+                        help='device, e.g. cpu or cuda:0 (default: cpu)')
+    parser.add_argument('--opacity', type=float, default=0.5,
+                        help='opacity of the painted segmentation (0, 1]')
+    parser.add_argument('--with-labels', action='store_true',
+                        help='write class names on the overlay')
+    parser.add_argument('--title', default='result', help='figure title')
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    for name in ('img', 'config', 'checkpoint'):
+        if not osp.isfile(getattr(args, name)):
+            sys.exit(f'error: {name} {getattr(args, name)!r} does not exist.')
+    if not 0 < args.opacity <= 1:
+        sys.exit(f'error: --opacity must be in (0, 1], got {args.opacity}.')
+    model = init_model(args.config, args.checkpoint, device=args.device)
+    result = inference_model(model, args.img)
+    show_result_pyplot(
+        model,
+        args.img,
+        result,
+        title=args.title,
+        opacity=args.opacity,
+        with_labels=args.with_labels,
+        draw_gt=False,
+        show=False,
+        out_file=args.out_file)
+    if args.out_file:
+        print(f'wrote {args.out_file}')
+
+
+if __name__ == '__main__':
+    main()

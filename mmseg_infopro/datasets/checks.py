@@ -1,0 +1,198 @@
+"""Validate a segmentation dataset config before any dataloader starts.
+
+mmseg finds a missing folder, an unreadable file or a label id out of range
+only deep inside a dataloader worker (or as a CUDA assert in the loss). These
+checks run in the main process at start-up, on the dataset config, and stop
+with a message that names the offending folder or file and the fix.
+"""
+import inspect
+import os
+import os.path as osp
+from concurrent.futures import ThreadPoolExecutor
+from typing import List, Optional, Tuple
+
+import cv2
+import numpy as np
+from mmengine.config import ConfigDict
+from mmseg.registry import DATASETS
+from PIL import Image
+
+__all__ = ['DatasetCheckError', 'check_dataset_cfg', 'check_dataloader_cfgs']
+
+PREPARE_HINT = (
+    'Prepare Cityscapes as described in docs/dataset_prepare.md, or '
+    'generate the synthetic stand-in with `python '
+    'tools/dataset_converters/synthetic_cityscapes.py {root}`.')
+CONVERT_HINT = (
+    'The annotations are not converted to train ids yet: run '
+    '`python tools/dataset_converters/cityscapes.py {root}` '
+    '(docs/dataset_prepare.md).')
+
+
+class DatasetCheckError(ValueError):
+    """A dataset that cannot be trained on; the message says why and how
+    to fix it."""
+
+
+def _dataset_args(cfg: ConfigDict) -> dict:
+    """The dataset's arguments with the class defaults filled in."""
+    cls = DATASETS.get(cfg['type']) if isinstance(cfg['type'],
+                                                   str) else cfg['type']
+    if cls is None:
+        raise DatasetCheckError(
+            f'dataset type {cfg["type"]!r} is not registered in mmseg.')
+    args = {}
+    for klass in reversed(cls.__mro__):
+        if klass is object:
+            continue
+        for name, p in inspect.signature(klass.__init__).parameters.items():
+            if p.default is not inspect.Parameter.empty:
+                args[name] = p.default
+    args.update(cfg)
+    args.setdefault('ignore_index', 255)
+    args['num_classes'] = len(
+        (cfg.get('metainfo') or {}).get('classes') or cls.METAINFO['classes'])
+    return args
+
+
+def _find(folder: str, suffix: str) -> List[str]:
+    found = []
+    for root, _, files in os.walk(folder, followlinks=True):
+        found.extend(
+            osp.relpath(osp.join(root, f), folder) for f in files
+            if f.endswith(suffix))
+    return sorted(found)
+
+
+def _check_image(path: str) -> Optional[str]:
+    try:
+        with Image.open(path) as img:
+            img.verify()
+    except Exception as e:  # any decoder error means "unreadable"
+        return f'{path}: unreadable image ({type(e).__name__}: {e})'
+    return None
+
+
+def _check_label(path: str, num_classes: int,
+                 ignore_index: int) -> Optional[str]:
+    label = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if label is None:
+        return f'{path}: unreadable label file'
+    if label.ndim != 2:
+        return (f'{path}: label must be a single-channel id map, got shape '
+                f'{label.shape} (a colour visualisation?)')
+    ids = np.unique(label)
+    bad = [int(i) for i in ids if i >= num_classes and i != ignore_index]
+    if bad:
+        return (f'{path}: label ids {bad} are outside 0..{num_classes - 1} '
+                f'and {ignore_index} (ignore); is it a *_labelIds.png '
+                f'instead of *_labelTrainIds.png?')
+    return None
+
+
+def check_dataset_cfg(cfg: ConfigDict,
+                      name: str = 'dataset',
+                      check_content: bool = True,
+                      num_threads: Optional[int] = None) -> int:
+    """Check that a dataset config points at usable data.
+
+    Checks that ``data_root`` and the image/label folders exist, that the
+    split is not empty, that every image has its label and, with
+    ``check_content``, that every image is readable and every label is a
+    single-channel map whose ids are in ``0..num_classes-1`` or
+    ``ignore_index``. Wrappers with ``dataset``/``datasets`` are checked
+    recursively; datasets without ``data_prefix`` folders are skipped.
+
+    Args:
+        cfg (ConfigDict): The dataset config (e.g.
+            ``cfg.train_dataloader.dataset``).
+        name (str): Where the config sits, for the messages.
+        check_content (bool): Also read every file. Defaults to True.
+        num_threads (int, optional): Threads for reading. Defaults to the
+            number of CPUs.
+
+    Returns:
+        int: The number of (image, label) pairs checked.
+
+    Raises:
+        DatasetCheckError: With a message naming the folder or files and
+            the fix.
+    """
+    if 'datasets' in cfg:
+        return sum(
+            check_dataset_cfg(c, f'{name}.datasets[{i}]', check_content,
+                              num_threads)
+            for i, c in enumerate(cfg['datasets']))
+    if 'dataset' in cfg:
+        return check_dataset_cfg(cfg['dataset'], f'{name}.dataset',
+                                 check_content, num_threads)
+    args = _dataset_args(cfg)
+    root = args.get('data_root') or ''
+    prefix = args.get('data_prefix') or {}
+    if root and not osp.isdir(root):
+        raise DatasetCheckError(
+            f'{name}.data_root {root!r} does not exist. ' +
+            PREPARE_HINT.format(root=root))
+    img_dir = osp.join(root, prefix.get('img_path', ''))
+    seg_dir = osp.join(root, prefix.get('seg_map_path', ''))
+    if not osp.isdir(img_dir):
+        raise DatasetCheckError(
+            f'{name}: image folder {img_dir!r} does not exist. ' +
+            PREPARE_HINT.format(root=root or img_dir))
+    img_suffix, seg_suffix = args['img_suffix'], args['seg_map_suffix']
+    images = _find(img_dir, img_suffix)
+    if not images:
+        raise DatasetCheckError(
+            f'{name}: no "*{img_suffix}" images under {img_dir!r}; the split '
+            f'is empty. ' + PREPARE_HINT.format(root=root or img_dir))
+    if not osp.isdir(seg_dir):
+        raise DatasetCheckError(
+            f'{name}: label folder {seg_dir!r} does not exist. ' +
+            PREPARE_HINT.format(root=root or seg_dir))
+    pairs: List[Tuple[str, str]] = []
+    missing = []
+    for rel in images:
+        seg = osp.join(seg_dir, rel[:-len(img_suffix)] + seg_suffix)
+        pairs.append((osp.join(img_dir, rel), seg))
+        if not osp.isfile(seg):
+            missing.append(seg)
+    if missing:
+        raw = _find(seg_dir, '_gtFine_polygons.json') or _find(
+            seg_dir, '_gtFine_labelIds.png')
+        hint = CONVERT_HINT.format(root=root) if raw else \
+            PREPARE_HINT.format(root=root or seg_dir)
+        raise DatasetCheckError(
+            f'{name}: {len(missing)} of {len(images)} images have no '
+            f'"*{seg_suffix}" label, e.g. {missing[0]!r}. ' + hint)
+    if check_content:
+        with ThreadPoolExecutor(num_threads or os.cpu_count()) as pool:
+            errors = [
+                e for e in pool.map(_check_image, [p[0] for p in pairs])
+                if e
+            ] + [
+                e for e in pool.map(
+                    lambda p: _check_label(p[1], args['num_classes'], args[
+                        'ignore_index']), pairs) if e
+            ]
+        if errors:
+            shown = '\n  '.join(errors[:5])
+            more = f'\n  ... and {len(errors) - 5} more' if len(
+                errors) > 5 else ''
+            raise DatasetCheckError(
+                f'{name}: {len(errors)} bad file(s) under {root or img_dir!r}'
+                f':\n  {shown}{more}\nFix or remove these files (and their '
+                f'image/label partner), or regenerate the dataset.')
+    return len(pairs)
+
+
+def check_dataloader_cfgs(cfg: ConfigDict,
+                          loaders: Tuple[str, ...],
+                          check_content: bool = True) -> None:
+    """Run :func:`check_dataset_cfg` on the datasets of the named
+    dataloaders of a full config (those that are set)."""
+    for loader in loaders:
+        if cfg.get(loader):
+            check_dataset_cfg(
+                cfg[loader].dataset,
+                name=f'{loader}.dataset',
+                check_content=check_content)

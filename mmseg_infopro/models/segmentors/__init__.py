@@ -1,0 +1,3 @@
+from .infopro_encoder_decoder import InfoProEncoderDecoder
+
+__all__ = ['InfoProEncoderDecoder']

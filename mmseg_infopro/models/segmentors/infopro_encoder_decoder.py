@@ -1,0 +1,378 @@
+"""InfoProEncoderDecoder: module-wise (locally supervised) training.
+
+Training order of one iteration (``train_step``)::
+
+    x = inputs
+    for module i in 1..K:
+        h_i, stage outputs = backbone module i (x)
+        loss_i = local head i (h_i)          for i < K
+                 decode head + aux head       for i = K
+        backward(loss_i)                      # frees module i's graph
+        x = h_i.detach()                      # no gradient crosses modules
+    optimizer step (all modules at once)
+
+Inference is :class:`mmseg.models.EncoderDecoder`'s own: the backbone's
+plain forward and the decode head; the local heads never run.
+"""
+import copy
+from collections import OrderedDict
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+from mmengine.optim import OptimWrapper
+from mmengine.structures import PixelData
+from mmseg.models.segmentors import EncoderDecoder
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
+                         SampleList, add_prefix)
+from torch import Tensor
+
+from ..utils import balanced_split, saved_activation_bytes
+
+__all__ = ['InfoProEncoderDecoder']
+
+Weight = Union[float, Sequence[float]]
+
+
+def _schedule(weight: Weight, name: str, num_local: int) -> List[float]:
+    """Per-module values of a (first, last) linear schedule."""
+    if isinstance(weight, (int, float)):
+        first = last = float(weight)
+    elif len(weight) == 2:
+        first, last = (float(w) for w in weight)
+    else:
+        raise ValueError(
+            f'local_head.{name} must be a number or a (first, last) pair, '
+            f'got {weight!r}.')
+    if num_local <= 1:
+        return [first] * num_local
+    return [
+        first + (last - first) * i / (num_local - 1) for i in range(num_local)
+    ]
+
+
+@MODELS.register_module()
+class InfoProEncoderDecoder(EncoderDecoder):
+    """EncoderDecoder trained module by module with InfoPro local losses.
+
+    The backbone (e.g. ``InfoProResNetV1c``) is split into K local modules.
+    Modules 1..K-1 each train one ``local_head`` (an ``InfoProHead``) on
+    their output; module K trains the decode head and the auxiliary head(s)
+    exactly as :class:`EncoderDecoder` does. Each module runs forward on the
+    detached output of the previous one, and its backward runs right away
+    through the optim wrapper (so AMP loss scaling and gradient accumulation
+    work), which frees its graph: training memory is that of the largest
+    module. One optimizer step per iteration updates all modules. With
+    K = 1 this is exactly :class:`EncoderDecoder` (same losses, gradients
+    and state dict).
+
+    Stage outputs that a head of module K needs but an earlier module
+    produced (e.g. the auxiliary head's layer3 output when layer3 ends in
+    module K-1) reach the heads detached.
+
+    Args:
+        backbone (dict): Backbone config; it must provide the module
+            interface of ``InfoProResNetV1c`` (``num_local_modules``,
+            ``split_points``, ``forward_local_module``, ...).
+        decode_head (dict): Decode head config (trained in module K).
+        local_head (dict, optional): Config of the local heads, used for
+            every module but the last. ``in_channels``, ``in_stride``,
+            ``mean`` and ``std`` are filled in here (from the backbone and
+            the data preprocessor). ``loss_recon_weight`` (λ1) and
+            ``loss_task_weight`` (λ2) may each be a number or a
+            ``(first, last)`` pair that is interpolated linearly from the
+            first to the last local module. Required when K > 1.
+        neck (dict, optional): Neck config (runs in module K).
+        auxiliary_head (dict | list[dict], optional): Auxiliary head(s)
+            (trained in module K).
+        train_cfg (dict, optional): Training config.
+        test_cfg (dict, optional): Testing config (``mode='whole'|'slide'``).
+        data_preprocessor (dict, optional): ``SegDataPreProcessor`` config;
+            its mean/std de-normalise the reconstruction target.
+        pretrained (str, optional): Backbone checkpoint (as in mmseg).
+        profile_size (Sequence[int]): (H, W) of the random batch on which
+            the activation memory of every block and head is measured to
+            choose a balanced split when ``backbone.split_points`` is None
+            (see ``balance_shape``). Activation sizes scale with the pixel
+            count, so a small size that is a multiple of the output stride
+            suffices. Defaults to (64, 128).
+        balance_shape (Sequence[int], optional): (N, H, W), the per-GPU
+            training batch for which the automatic split balances memory:
+            activations scale with it while gradients do not. None means
+            2 images of ``data_preprocessor.size`` (or of ``profile_size``).
+            Defaults to None.
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 decode_head: ConfigType,
+                 local_head: OptConfigType = None,
+                 neck: OptConfigType = None,
+                 auxiliary_head: OptConfigType = None,
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None,
+                 data_preprocessor: OptConfigType = None,
+                 pretrained: Optional[str] = None,
+                 profile_size: Sequence[int] = (64, 128),
+                 balance_shape: Optional[Sequence[int]] = None,
+                 init_cfg: OptMultiConfig = None) -> None:
+        super().__init__(
+            backbone=backbone,
+            decode_head=decode_head,
+            neck=neck,
+            auxiliary_head=auxiliary_head,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            data_preprocessor=data_preprocessor,
+            pretrained=pretrained,
+            init_cfg=init_cfg)
+        if not hasattr(self.backbone, 'forward_local_module'):
+            raise ValueError(
+                f'InfoProEncoderDecoder needs a backbone that can run module '
+                f'by module (e.g. InfoProResNetV1c), got '
+                f'{type(self.backbone).__name__}.')
+        if len(profile_size) != 2 or min(profile_size) < 1:
+            raise ValueError(
+                f'profile_size must be (H, W), got {profile_size!r}.')
+        self.num_local_modules = self.backbone.num_local_modules
+        self.local_head_cfg = copy.deepcopy(local_head)
+        if self.num_local_modules > 1 and local_head is None:
+            raise ValueError(
+                f'backbone.num_local_modules={self.num_local_modules} needs '
+                f'a local_head config (e.g. dict(type="InfoProHead", ...)).')
+        if self.backbone.split_points is None:
+            self.backbone.set_split_points(
+                self._balanced_split_points(
+                    tuple(profile_size), balance_shape))
+        self._final_stages = self._stages_read_by_final_heads()
+        self.local_heads = nn.ModuleList([
+            self._build_local_head(i, stop - 1) for i, (_, stop) in enumerate(
+                self.backbone.module_ranges[:-1])
+        ])
+
+    def _build_local_head(self, module: int, element: int) -> nn.Module:
+        """Local head of ``module`` (0-based), fed by ``element``'s output."""
+        cfg = copy.deepcopy(self.local_head_cfg)
+        num_local = self.num_local_modules - 1
+        for name in ('loss_recon_weight', 'loss_task_weight'):
+            if name in cfg:
+                cfg[name] = _schedule(cfg[name], name, num_local)[module]
+        mean = getattr(self.data_preprocessor, 'mean', None)
+        std = getattr(self.data_preprocessor, 'std', None)
+        cfg.update(
+            in_channels=self.backbone.element_out_channels(element),
+            in_stride=self.backbone.element_out_stride(element),
+            mean=None if mean is None else mean.flatten().tolist(),
+            std=None if std is None else std.flatten().tolist())
+        return MODELS.build(cfg)
+
+    def _stages_read_by_final_heads(self) -> set:
+        """Backbone stages whose outputs the neck or heads of module K
+        read (every output stage when there is a neck)."""
+        out_indices = self.backbone.out_indices
+        if self.with_neck:
+            return set(out_indices)
+        heads = [self.decode_head]
+        if self.with_auxiliary_head:
+            aux = self.auxiliary_head
+            heads += list(aux) if isinstance(aux, nn.ModuleList) else [aux]
+        stages = set()
+        for head in heads:
+            index = head.in_index
+            for i in index if isinstance(index, (list, tuple)) else [index]:
+                stages.add(out_indices[i])
+        return stages
+
+    # ------------------------------------------------------------------
+    # Split search
+    # ------------------------------------------------------------------
+    def _balanced_split_points(self, size: Tuple[int, int],
+                               balance_shape: Optional[Sequence[int]]
+                               ) -> Tuple[int, ...]:
+        """Split points that minimise the largest module's training memory.
+
+        A module's memory is modelled as the activations it saves for
+        backward (measured on copies, so no BN statistics of this model
+        change, with 2 random images of ``size`` and scaled to
+        ``balance_shape``) plus the gradients alive while it runs: its own
+        and those of all earlier modules (optimizer steps come last).
+        """
+        if balance_shape is None:
+            crop = getattr(self.data_preprocessor, 'size', None) or size
+            balance_shape = (2, *crop)
+        if len(balance_shape) != 3 or min(balance_shape) < 1:
+            raise ValueError(
+                f'balance_shape must be (N, H, W), got {balance_shape!r}.')
+        n, h, w = balance_shape
+        scale = n * h * w / (2 * size[0] * size[1])
+
+        def nbytes(params) -> int:
+            return sum(p.numel() * p.element_size() for p in params)
+
+        probe = copy.deepcopy(self).train()
+        backbone = probe.backbone
+        params = list(probe.parameters())
+        inputs = torch.rand(2, 3, *size)
+        samples = [
+            SegDataSample(
+                gt_sem_seg=PixelData(
+                    data=torch.zeros(1, *size, dtype=torch.long)))
+            for _ in range(2)
+        ]
+        element_costs, feats, stage_outs = [], [], {}
+        x = inputs
+        for i in range(backbone.num_elements):
+            x = x.detach().requires_grad_()
+
+            def run(i: int = i, x: Tensor = x) -> None:
+                out, outs = backbone.forward_elements(x, i, i + 1)
+                stage_outs.update(outs)
+                feats.append(out)
+
+            element_costs.append(scale * saved_activation_bytes(run, params))
+            x = feats[-1]
+        grads_upto = [0]
+        for i in range(backbone.num_elements):
+            grads_upto.append(grads_upto[-1] +
+                              nbytes(backbone.element_parameters(i)))
+        final_feats = tuple(
+            stage_outs[s].detach().requires_grad_()
+            for s in backbone.out_indices)
+        final_cost = scale * saved_activation_bytes(
+            lambda: probe._final_heads_loss(final_feats, samples), params)
+        final_cost += nbytes(params) - nbytes(backbone.parameters())
+        head_costs: Dict[Tuple[int, int], float] = {}
+
+        def boundary_cost(element: int, last: bool) -> float:
+            if last:
+                return final_cost + grads_upto[element + 1]
+            key = (backbone.element_out_channels(element),
+                   backbone.element_out_stride(element))
+            if key not in head_costs:
+                head = probe._build_local_head(0, element).train()
+                feat = feats[element].detach().requires_grad_()
+                head_params = list(head.parameters())
+                head_costs[key] = scale * saved_activation_bytes(
+                    lambda: head.loss(feat, inputs, samples),
+                    head_params) + nbytes(head_params)
+            return head_costs[key] + grads_upto[element + 1]
+
+        return balanced_split(element_costs, self.num_local_modules,
+                              boundary_cost)
+
+    # ------------------------------------------------------------------
+    # Module-wise losses
+    # ------------------------------------------------------------------
+    def _final_heads_loss(self, feats: Tuple[Tensor, ...],
+                          data_samples: SampleList) -> dict:
+        """Neck, decode head and auxiliary head losses (module K)."""
+        if self.with_neck:
+            feats = self.neck(feats)
+        losses = self._decode_head_forward_train(feats, data_samples)
+        if self.with_auxiliary_head:
+            losses.update(
+                self._auxiliary_head_forward_train(feats, data_samples))
+        return losses
+
+    def module_loss(self, module: int, x: Tensor, inputs: Tensor,
+                    data_samples: SampleList,
+                    stage_outs: Dict[int, Tensor]) -> Tuple[dict, Tensor]:
+        """Forward local module ``module`` (0-based) and compute its loss.
+
+        Args:
+            module (int): Index of the local module.
+            x (Tensor): Its input: the images for module 0, else the
+                detached output of the previous module.
+            inputs (Tensor): The normalised images (reconstruction target).
+            data_samples (list[SegDataSample]): Samples with ``gt_sem_seg``.
+            stage_outs (dict[int, Tensor]): Detached stage outputs of the
+                earlier modules; this module's are added, detached, in place.
+
+        Returns:
+            tuple[dict, Tensor]: The module's losses (keys prefixed
+            ``local{i}.`` for local modules, mmseg's ``decode.``/``aux.``
+            for the last) and its output, not yet detached.
+        """
+        out, outs = self.backbone.forward_local_module(module, x)
+        if module < self.num_local_modules - 1:
+            stage_outs.update({
+                s: t.detach()
+                for s, t in outs.items() if s in self._final_stages
+            })
+            losses = self.local_heads[module].loss(out, inputs, data_samples)
+            return add_prefix(losses, f'local{module + 1}'), out
+        # Stages no head reads are None: they are not kept alive meanwhile.
+        feats = tuple(
+            outs.get(s, stage_outs.get(s)) for s in self.backbone.out_indices)
+        return self._final_heads_loss(feats, data_samples), out
+
+    def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        """All module losses in one pass, gradients isolated per module.
+
+        Back-propagating the sum gives the same gradients as
+        :meth:`train_step`, but keeps every module's graph alive at once;
+        :meth:`train_step` is the memory-saving path used for training.
+        """
+        losses, stage_outs, x = dict(), dict(), inputs
+        for module in range(self.num_local_modules):
+            module_losses, x = self.module_loss(module, x, inputs,
+                                                data_samples, stage_outs)
+            losses.update(module_losses)
+            x = x.detach()
+        return losses
+
+    def backward_module(self, loss: Tensor, optim_wrapper: OptimWrapper,
+                        last: bool) -> None:
+        """Back-propagate one module's loss through ``optim_wrapper``.
+
+        The seam for model wrappers: loss scaling for gradient accumulation
+        and AMP is the wrapper's, and the iteration counts once towards
+        accumulation however many modules there are.
+        """
+        count = optim_wrapper._inner_count
+        optim_wrapper.backward(optim_wrapper.scale_loss(loss))
+        if not last:
+            # OptimWrapper counts every backward as one iteration; K local
+            # backwards are still a single iteration.
+            optim_wrapper._inner_count = count
+
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:
+        """One module-wise training iteration (see the module docstring).
+
+        Args:
+            data (dict | tuple | list): A batch from the dataloader.
+            optim_wrapper (OptimWrapper): Updates all parameters.
+
+        Returns:
+            dict[str, Tensor]: Detached log variables: every module's loss
+            terms and ``loss``, their sum.
+        """
+        with optim_wrapper.optim_context(self):
+            data = self.data_preprocessor(data, True)
+        inputs, data_samples = data['inputs'], data['data_samples']
+        log_vars: Dict[str, Tensor] = OrderedDict()
+        total = inputs.new_zeros(())
+        stage_outs: Dict[int, Tensor] = {}
+        x = inputs
+        for module in range(self.num_local_modules):
+            last = module == self.num_local_modules - 1
+            with optim_wrapper.optim_context(self):
+                losses, x = self.module_loss(module, x, inputs, data_samples,
+                                             stage_outs)
+            loss, module_vars = self.parse_losses(losses)
+            self.backward_module(loss, optim_wrapper, last)
+            x = x.detach()
+            total += loss.detach()
+            module_vars.pop('loss')
+            log_vars.update((k, v.detach()) for k, v in module_vars.items())
+            del losses, loss
+        if optim_wrapper.should_update():
+            optim_wrapper.step()
+            optim_wrapper.zero_grad()
+        log_vars['loss'] = total
+        log_vars.move_to_end('loss', last=False)
+        return log_vars

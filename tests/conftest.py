@@ -1,0 +1,137 @@
+"""Shared fixtures: tiny InfoPro models and a tiny synthetic Cityscapes."""
+import copy
+import os.path as osp
+import warnings
+
+import pytest
+import torch
+from mmengine.structures import PixelData
+from mmseg.structures import SegDataSample
+from mmseg.utils import register_all_modules
+
+import mmseg_infopro  # noqa: F401
+
+register_all_modules(init_default_scope=True)
+warnings.filterwarnings('ignore')
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+NORM = dict(type='BN', requires_grad=True)
+
+
+def tiny_model_cfg(k: int = 2, split_points=None, depth: int = 18,
+                   **local_head) -> dict:
+    """DeepLab-V3 (ResNetV1c-18-D8, narrow heads) with InfoPro K = k."""
+    expansion = 4 if depth >= 50 else 1
+    head = dict(
+        type='InfoProHead',
+        num_classes=19,
+        loss_recon_weight=1.5,
+        loss_task_weight=1.0,
+        norm_cfg=NORM,
+        task_head=dict(channels=16),
+        recon_channels=(16, 8, 4))
+    head.update(local_head)
+    return dict(
+        type='InfoProEncoderDecoder',
+        data_preprocessor=dict(
+            type='SegDataPreProcessor',
+            mean=[123.675, 116.28, 103.53],
+            std=[58.395, 57.12, 57.375],
+            bgr_to_rgb=True,
+            pad_val=0,
+            seg_pad_val=255,
+            size=(64, 128)),
+        backbone=dict(
+            type='InfoProResNetV1c',
+            depth=depth,
+            num_local_modules=k,
+            split_points=split_points,
+            out_indices=(0, 1, 2, 3),
+            dilations=(1, 1, 2, 4),
+            strides=(1, 2, 1, 1),
+            norm_cfg=NORM,
+            contract_dilation=True),
+        decode_head=dict(
+            type='ASPPHead',
+            in_channels=512 * expansion,
+            in_index=3,
+            channels=16,
+            dilations=(1, 12, 24, 36),
+            dropout_ratio=0.1,
+            num_classes=19,
+            norm_cfg=NORM,
+            align_corners=False,
+            loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0)),
+        auxiliary_head=dict(
+            type='FCNHead',
+            in_channels=256 * expansion,
+            in_index=2,
+            channels=16,
+            num_convs=1,
+            concat_input=False,
+            dropout_ratio=0.1,
+            num_classes=19,
+            norm_cfg=NORM,
+            align_corners=False,
+            loss_decode=dict(type='CrossEntropyLoss', loss_weight=0.4)),
+        local_head=head,
+        train_cfg=dict(),
+        test_cfg=dict(mode='whole'))
+
+
+def e2e_cfg(infopro_cfg: dict) -> dict:
+    """mmseg's own EncoderDecoder + ResNetV1c with the same settings."""
+    cfg = copy.deepcopy(infopro_cfg)
+    cfg['type'] = 'EncoderDecoder'
+    cfg['backbone']['type'] = 'ResNetV1c'
+    for key in ('num_local_modules', 'split_points'):
+        cfg['backbone'].pop(key)
+    cfg.pop('local_head')
+    return cfg
+
+
+def random_batch(n: int = 2, h: int = 64, w: int = 128, seed: int = 0):
+    """A dataloader-style batch of uint8 images and labels in 0..18/255."""
+    gen = torch.Generator().manual_seed(seed)
+    inputs, samples = [], []
+    for _ in range(n):
+        inputs.append(
+            torch.randint(0, 256, (3, h, w), generator=gen,
+                          dtype=torch.uint8))
+        label = torch.randint(0, 19, (1, h, w), generator=gen)
+        label[:, :4] = 255
+        samples.append(
+            SegDataSample(
+                gt_sem_seg=PixelData(data=label),
+                metainfo=dict(
+                    img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w))))
+    return dict(inputs=inputs, data_samples=samples)
+
+
+@pytest.fixture
+def model_cfg():
+    return tiny_model_cfg
+
+
+@pytest.fixture
+def make_e2e_cfg():
+    return e2e_cfg
+
+
+@pytest.fixture
+def batch():
+    return random_batch
+
+
+@pytest.fixture(scope='session')
+def synthetic_root(tmp_path_factory):
+    """A tiny synthetic Cityscapes (8 train, 4 val, 64x128)."""
+    from mmseg_infopro.datasets import write_synthetic_cityscapes
+    root = str(tmp_path_factory.mktemp('synthetic') / 'cityscapes')
+    write_synthetic_cityscapes(root, 8, 4, size=(64, 128), seed=0)
+    return root
+
+
+@pytest.fixture
+def repo_root():
+    return REPO

@@ -1,0 +1,247 @@
+import contextlib
+import copy
+
+import pytest
+import torch
+from mmengine.config import ConfigDict
+from mmengine.optim import OptimWrapper
+from mmseg.registry import MODELS, OPTIM_WRAPPERS
+
+from mmseg_infopro.models import InfoProEncoderDecoder
+
+
+def build(cfg):
+    torch.manual_seed(0)
+    return MODELS.build(ConfigDict(cfg)).train()
+
+
+def sgd(model, lr=0.01, **kwargs):
+    return OptimWrapper(
+        torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9), **kwargs)
+
+
+def grads(model):
+    return {
+        n: p.grad.clone()
+        for n, p in model.named_parameters() if p.grad is not None
+    }
+
+
+def module_param_names(model, module):
+    """Parameters of backbone module ``module`` and of its local head."""
+    bb = model.backbone
+    start, stop = bb.module_ranges[module]
+    prefixes = []
+    for i in range(start, stop):
+        name = bb.elements[i][0]
+        prefixes += ['backbone.stem.'] if name == 'stem' else \
+            [f'backbone.{name}.']
+    if module < len(model.local_heads):
+        prefixes.append(f'local_heads.{module}.')
+    return [
+        n for n, _ in model.named_parameters()
+        if any(n.startswith(p) for p in prefixes)
+    ]
+
+
+def test_k1_is_exactly_encoder_decoder(model_cfg, make_e2e_cfg, batch):
+    cfg = model_cfg(k=1)
+    ours = build(cfg)
+    plain = build(make_e2e_cfg(cfg))
+    assert len(ours.local_heads) == 0
+    assert ours.state_dict().keys() == plain.state_dict().keys()
+    plain.load_state_dict(ours.state_dict())
+    wrappers = [sgd(ours), sgd(plain)]
+    for step in range(2):
+        logs = []
+        for model, wrapper in zip((ours, plain), wrappers):
+            torch.manual_seed(step)  # same dropout masks
+            logs.append(model.train_step(batch(seed=step), wrapper))
+        assert logs[0].keys() == logs[1].keys()
+        for key in logs[0]:
+            torch.testing.assert_close(logs[0][key], logs[1][key])
+    for (n, a), b in zip(ours.state_dict().items(),
+                         plain.state_dict().values()):
+        torch.testing.assert_close(a, b, msg=n)
+
+
+@pytest.mark.parametrize('k, split', [(2, (5, )), (3, (3, 6)), (4, None)])
+def test_no_gradient_crosses_a_module_boundary(model_cfg, batch, k, split):
+    model = build(model_cfg(k=k, split_points=split))
+    data = model.data_preprocessor(batch(), True)
+    for module in range(k - 1):
+        model.zero_grad()
+        losses = model.loss(data['inputs'], data['data_samples'])
+        later = [
+            v for key, v in losses.items() if 'loss' in key and not any(
+                key.startswith(f'local{j + 1}.') for j in range(module + 1))
+        ]
+        sum(later).backward()
+        for name in module_param_names(model, module):
+            p = dict(model.named_parameters())[name]
+            assert p.grad is None or not p.grad.any(), name
+
+
+def test_train_step_matches_loss_and_counts_one_iteration(model_cfg, batch):
+    model = build(model_cfg(k=3, split_points=(3, 6)))
+    reference = copy.deepcopy(model)
+    # accumulative_counts=2: the first iteration only accumulates, so the
+    # gradients stay visible, scaled by 1/2.
+    wrapper = sgd(model, accumulative_counts=2)
+    torch.manual_seed(0)
+    logs = model.train_step(batch(), wrapper)
+    assert wrapper._inner_count == 1  # one iteration, not one per module
+    data = reference.data_preprocessor(batch(), True)
+    torch.manual_seed(0)
+    losses = reference.loss(data['inputs'], data['data_samples'])
+    loss, _ = reference.parse_losses(losses)
+    (loss / 2).backward()
+    torch.testing.assert_close(logs['loss'], loss.detach())
+    expected, got = grads(reference), grads(model)
+    assert expected.keys() == got.keys()
+    for name in expected:
+        torch.testing.assert_close(got[name], expected[name], msg=name)
+    # Every parameter of every module, local heads included, is trained.
+    for name, p in model.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
+
+
+def test_one_optimizer_step_updates_all_modules(model_cfg, batch):
+    model = build(model_cfg(k=3, split_points=(3, 6)))
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    wrapper = sgd(model)
+    logs = model.train_step(batch(), wrapper)
+    assert wrapper._inner_count == 1
+    changed = [
+        n for n, p in model.named_parameters()
+        if not torch.equal(p.detach(), before[n])
+    ]
+    assert len(changed) == len(before)
+    assert {'local1.task.loss_ce', 'local1.loss_recon', 'local2.task.loss_ce',
+            'local2.loss_recon', 'decode.loss_ce', 'aux.loss_ce',
+            'loss'} <= set(logs)
+    total = sum(v for k, v in logs.items() if 'loss' in k and k != 'loss')
+    torch.testing.assert_close(logs['loss'], total)
+    assert all(not v.requires_grad for v in logs.values())
+
+
+@OPTIM_WRAPPERS.register_module(force=True)
+class CPUBf16OptimWrapper(OptimWrapper):
+    """Test-only: bfloat16 autocast on CPU (mmengine's AmpOptimWrapper
+    needs a GPU)."""
+
+    @contextlib.contextmanager
+    def optim_context(self, model):
+        with super().optim_context(model), torch.autocast(
+                'cpu', dtype=torch.bfloat16):
+            yield
+
+
+def test_amp_path_bfloat16_on_cpu(model_cfg, batch):
+    model = build(model_cfg(k=2, split_points=(5, )))
+    wrapper = CPUBf16OptimWrapper(
+        torch.optim.SGD(model.parameters(), lr=0.01))
+    for _ in range(2):
+        logs = model.train_step(batch(), wrapper)
+    assert all(torch.isfinite(v) for v in logs.values())
+
+
+@pytest.mark.skipif(
+    not torch.cuda.is_available(),
+    reason='mmengine AmpOptimWrapper (fp16 loss scaling) needs CUDA')
+def test_amp_optim_wrapper_on_cuda(model_cfg, batch):
+    from mmengine.optim import AmpOptimWrapper
+    model = build(model_cfg(k=2, split_points=(5, ))).cuda()
+    wrapper = AmpOptimWrapper(
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.01))
+    logs = model.train_step(batch(), wrapper)
+    assert torch.isfinite(logs['loss'])
+
+
+def test_loss_weights_follow_the_linear_schedule(model_cfg):
+    model = build(
+        model_cfg(
+            k=4,
+            split_points=(2, 4, 6),
+            loss_recon_weight=(1.0, 3.0),
+            loss_task_weight=(1.0, 0.0)))
+    assert [h.loss_recon_weight for h in model.local_heads] == [1.0, 2.0, 3.0]
+    assert [h.loss_task_weight for h in model.local_heads] == [1.0, 0.5, 0.0]
+    assert model.local_heads[2].task_head is None
+    # K = 2: the single local module takes the "first" values.
+    k2 = build(model_cfg(k=2, split_points=(5, ), loss_recon_weight=(1, 3)))
+    assert k2.local_heads[0].loss_recon_weight == 1.0
+
+
+def test_local_heads_fit_their_module_output(model_cfg, batch):
+    model = build(model_cfg(k=3, split_points=(1, 3)))
+    # After the stem (64 channels, stride 4) and after layer1 (64, 4).
+    for head, (_, stop) in zip(model.local_heads,
+                               model.backbone.module_ranges):
+        stride = model.backbone.element_out_stride(stop - 1)
+        assert sum(s.bit_length() - 1
+                   for s in head.recon_head.scales) == stride.bit_length() - 1
+    model.train_step(batch(), sgd(model))
+
+
+def test_greedy_ablation_trains(model_cfg, batch):
+    model = build(model_cfg(k=2, split_points=(5, ), loss_recon_weight=0))
+    logs = model.train_step(batch(), sgd(model))
+    assert 'local1.loss_recon' not in logs and 'local1.task.loss_ce' in logs
+
+
+@pytest.mark.parametrize('mode', ['whole', 'slide'])
+def test_inference_is_encoder_decoder(model_cfg, make_e2e_cfg, batch, mode):
+    cfg = model_cfg(k=3, split_points=(3, 6))
+    test_cfg = dict(mode=mode)
+    if mode == 'slide':
+        test_cfg.update(crop_size=(64, 64), stride=(48, 48))
+    cfg['test_cfg'] = test_cfg
+    ours = build(cfg).eval()
+    plain = build(make_e2e_cfg(cfg)).eval()
+    state = {
+        k: v
+        for k, v in ours.state_dict().items()
+        if not k.startswith('local_heads.')
+    }
+    plain.load_state_dict(state, strict=True)  # export to plain mmseg
+    data = ours.data_preprocessor(batch(), False)
+    with torch.no_grad():
+        a = ours.predict(data['inputs'], data['data_samples'])
+        b = plain.predict(data['inputs'], copy.deepcopy(data['data_samples']))
+        torch.testing.assert_close(
+            ours._forward(data['inputs']), plain._forward(data['inputs']))
+    for x, y in zip(a, b):
+        torch.testing.assert_close(x.seg_logits.data, y.seg_logits.data)
+        assert torch.equal(x.pred_sem_seg.data, y.pred_sem_seg.data)
+
+
+def test_auto_split_is_valid_deterministic_and_side_effect_free(model_cfg):
+    torch.manual_seed(0)
+    cfg = model_cfg(k=3)
+    a = MODELS.build(cfg)
+    b = MODELS.build(cfg)
+    assert a.backbone.split_points == b.backbone.split_points
+    assert len(a.backbone.split_points) == 2
+    # Profiling ran on a copy: BN statistics are still the initial ones.
+    for name, buf in a.named_buffers():
+        if name.endswith('running_mean'):
+            assert not buf.any(), name
+
+
+def test_bad_configs(model_cfg):
+    cfg = model_cfg(k=2, split_points=(5, ))
+    cfg['local_head'] = None
+    with pytest.raises(ValueError, match='needs a local_head'):
+        MODELS.build(cfg)
+    cfg = model_cfg(k=2, split_points=(5, ))
+    cfg['backbone'] = dict(type='ResNetV1c', depth=18)
+    with pytest.raises(ValueError, match='module by module'):
+        MODELS.build(cfg)
+    cfg = model_cfg(k=3, split_points=(3, 6), loss_recon_weight=(1, 2, 3))
+    with pytest.raises(ValueError, match=r'\(first, last\)'):
+        MODELS.build(cfg)
+
+
+def test_is_registered():
+    assert MODELS.get('InfoProEncoderDecoder') is InfoProEncoderDecoder

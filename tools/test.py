@@ -1,0 +1,94 @@
+"""Test (and evaluate) a segmentor: mmseg 1.x's tools/test.py with
+mmseg_infopro loaded and the test set checked before any worker starts.
+
+Example:
+    python tools/test.py CONFIG CHECKPOINT [--out DIR] [--show-dir DIR] [--tta]
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import DictAction
+from mmengine.runner import Runner
+
+import mmseg_infopro  # noqa: F401  (registers the InfoPro modules)
+from mmseg_infopro.datasets import DatasetCheckError, check_dataloader_cfgs
+from mmseg_infopro.engine import load_runner_config
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='MMSeg test (and eval) a model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--work-dir', help='the dir to save the metrics as json')
+    parser.add_argument(
+        '--out', help='dir to save the predicted label maps')
+    parser.add_argument(
+        '--show', action='store_true', help='show prediction results')
+    parser.add_argument(
+        '--show-dir',
+        help='dir (inside work_dir/timestamp/) for painted predictions')
+    parser.add_argument(
+        '--wait-time', type=float, default=2, help='the interval of show (s)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings (key=value, mmseg syntax)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument(
+        '--tta', action='store_true', help='test time augmentation')
+    parser.add_argument(
+        '--skip-data-check',
+        action='store_true',
+        help='do not read every image and label before testing')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = load_runner_config(args.config, args.cfg_options, args.work_dir,
+                             args.launcher)
+    if not osp.isfile(args.checkpoint):
+        sys.exit(f'error: checkpoint {args.checkpoint!r} does not exist.')
+    cfg.load_from = args.checkpoint
+
+    if args.show or args.show_dir:
+        hook = cfg.default_hooks.get('visualization')
+        if hook is None:
+            sys.exit('error: --show/--show-dir need default_hooks.'
+                     'visualization=dict(type="SegVisualizationHook").')
+        hook['draw'] = True
+        if args.show:
+            hook['show'] = True
+            hook['wait_time'] = args.wait_time
+        if args.show_dir:
+            cfg.visualizer['save_dir'] = args.show_dir
+    if args.tta:
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        cfg.tta_model.module = cfg.model
+        cfg.model = cfg.tta_model
+    if args.out is not None:
+        cfg.test_evaluator['output_dir'] = args.out
+        cfg.test_evaluator['keep_results'] = True
+
+    try:
+        check_dataloader_cfgs(cfg, ('test_dataloader', ),
+                              not args.skip_data_check)
+    except DatasetCheckError as e:
+        sys.exit(f'error: {e}')
+    Runner.from_cfg(cfg).test()
+
+
+if __name__ == '__main__':
+    main()

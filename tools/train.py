@@ -1,0 +1,97 @@
+"""Train a segmentor (mmseg 1.x's tools/train.py, with mmseg_infopro loaded
+and the datasets checked before any worker starts).
+
+Example:
+    python tools/train.py configs/deeplabv3_infopro_cityscapes.py
+    python tools/train.py CONFIG --cfg-options model.backbone.num_local_modules=4
+"""
+import argparse
+import logging
+import os
+import sys
+
+from mmengine.config import DictAction
+from mmengine.logging import print_log
+from mmengine.runner import Runner
+from mmseg.registry import RUNNERS
+
+import mmseg_infopro  # noqa: F401  (registers the InfoPro modules)
+from mmseg_infopro.datasets import DatasetCheckError, check_dataloader_cfgs
+from mmseg_infopro.engine import load_runner_config
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Train a segmentor')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--resume',
+        action='store_true',
+        help='resume from the latest checkpoint in the work_dir')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='enable automatic-mixed-precision training (needs a GPU)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, e.g. '
+        'model.backbone.num_local_modules=4 (mmseg syntax: key=value, '
+        'lists as key="[a,b]")')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument(
+        '--skip-data-check',
+        action='store_true',
+        help='do not read every image and label before training (the folder '
+        'layout is still checked)')
+    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = load_runner_config(args.config, args.cfg_options, args.work_dir,
+                             args.launcher)
+
+    if args.amp:
+        wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+        if wrapper == 'AmpOptimWrapper':
+            print_log('AMP training is already enabled in your config.',
+                      logger='current', level=logging.WARNING)
+        elif wrapper != 'OptimWrapper':
+            sys.exit(f'error: --amp needs optim_wrapper.type="OptimWrapper" '
+                     f'in {args.config}, got {wrapper!r}.')
+        else:
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.loss_scale = 'dynamic'
+    cfg.resume = args.resume
+    hooks = cfg.get('custom_hooks') or []
+    if not any(h.get('type') == 'WeightsOnlyCheckpointHook' for h in hooks):
+        # torch >= 2.6 loads checkpoints with weights_only=True; this hook
+        # keeps what mmengine saves loadable that way.
+        cfg.custom_hooks = list(hooks) + [
+            dict(type='WeightsOnlyCheckpointHook')
+        ]
+
+    loaders = ('train_dataloader', 'val_dataloader') if cfg.get(
+        'val_cfg') else ('train_dataloader', )
+    try:
+        check_dataloader_cfgs(cfg, loaders, not args.skip_data_check)
+    except DatasetCheckError as e:
+        sys.exit(f'error: {e}')
+
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
+        RUNNERS.build(cfg)
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
