@@ -5,7 +5,7 @@ PY       := $(VENV)/bin/python
 PIP      := $(PY) -m pip --disable-pip-version-check
 STAMP    := $(VENV)/.installed
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
-DEMO_CFG := configs/demo/deeplabv3_infopro_r18-d8_1xb4-400_synthetic-cityscapes-128x256.py
+DEMO_CFG := configs/demo/deeplabv3-infopro_r18-d8_1xb4-300_synthetic-cityscapes-128x256.py
 DEMO_DATA := data/synthetic_cityscapes
 
 .PHONY: help install demo test clean

@@ -22,8 +22,8 @@ setup(
     description='InfoPro locally supervised training of DeepLab-V3 for '
     'mmsegmentation 1.x: train with larger batches and crops in the same '
     'GPU memory.',
-    long_description=open('README.md').read() if osp.exists('README.md')
-    else '',
+    long_description=open('README.md').read()
+    if osp.exists('README.md') else '',
     long_description_content_type='text/markdown',
     license='Apache-2.0',
     python_requires='>=3.8',

@@ -20,12 +20,19 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--out-file', help='where to write the overlay PNG')
-    parser.add_argument('--device', default='cpu',
-                        help='device, e.g. cpu or cuda:0 (default: cpu)')
-    parser.add_argument('--opacity', type=float, default=0.5,
-                        help='opacity of the painted segmentation (0, 1]')
-    parser.add_argument('--with-labels', action='store_true',
-                        help='write class names on the overlay')
+    parser.add_argument(
+        '--device',
+        default='cpu',
+        help='device, e.g. cpu or cuda:0 (default: cpu)')
+    parser.add_argument(
+        '--opacity',
+        type=float,
+        default=0.5,
+        help='opacity of the painted segmentation (0, 1]')
+    parser.add_argument(
+        '--with-labels',
+        action='store_true',
+        help='write class names on the overlay')
     parser.add_argument('--title', default='result', help='figure title')
     return parser.parse_args()
 

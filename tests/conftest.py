@@ -1,6 +1,7 @@
 """Shared fixtures: tiny InfoPro models and a tiny synthetic Cityscapes."""
-import copy
 import os.path as osp
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -10,6 +11,7 @@ from mmseg.structures import SegDataSample
 from mmseg.utils import register_all_modules
 
 import mmseg_infopro  # noqa: F401
+from mmseg_infopro.models.utils import to_plain_model_cfg
 
 register_all_modules(init_default_scope=True)
 warnings.filterwarnings('ignore')
@@ -18,7 +20,9 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 NORM = dict(type='BN', requires_grad=True)
 
 
-def tiny_model_cfg(k: int = 2, split_points=None, depth: int = 18,
+def tiny_model_cfg(k: int = 2,
+                   split_points=None,
+                   depth: int = 18,
                    **local_head) -> dict:
     """DeepLab-V3 (ResNetV1c-18-D8, narrow heads) with InfoPro K = k."""
     expansion = 4 if depth >= 50 else 1
@@ -81,13 +85,7 @@ def tiny_model_cfg(k: int = 2, split_points=None, depth: int = 18,
 
 def e2e_cfg(infopro_cfg: dict) -> dict:
     """mmseg's own EncoderDecoder + ResNetV1c with the same settings."""
-    cfg = copy.deepcopy(infopro_cfg)
-    cfg['type'] = 'EncoderDecoder'
-    cfg['backbone']['type'] = 'ResNetV1c'
-    for key in ('num_local_modules', 'split_points'):
-        cfg['backbone'].pop(key)
-    cfg.pop('local_head')
-    return cfg
+    return to_plain_model_cfg(infopro_cfg)
 
 
 def random_batch(n: int = 2, h: int = 64, w: int = 128, seed: int = 0):
@@ -96,8 +94,7 @@ def random_batch(n: int = 2, h: int = 64, w: int = 128, seed: int = 0):
     inputs, samples = [], []
     for _ in range(n):
         inputs.append(
-            torch.randint(0, 256, (3, h, w), generator=gen,
-                          dtype=torch.uint8))
+            torch.randint(0, 256, (3, h, w), generator=gen, dtype=torch.uint8))
         label = torch.randint(0, 19, (1, h, w), generator=gen)
         label[:, :4] = 255
         samples.append(
@@ -135,3 +132,76 @@ def synthetic_root(tmp_path_factory):
 @pytest.fixture
 def repo_root():
     return REPO
+
+
+DEMO_CFG = (
+    'configs/demo/'
+    'deeplabv3-infopro_r18-d8_1xb4-300_synthetic-cityscapes-128x256.py')
+
+
+def _run_python(repo_root, *args, check=True):
+    proc = subprocess.run([sys.executable, *args],
+                          cwd=repo_root,
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(f'{args} failed:\n{proc.stdout[-4000:]}\n'
+                             f'{proc.stderr[-4000:]}')
+    return proc
+
+
+@pytest.fixture
+def run_python():
+    """Run ``python *args`` in the repo; fail with its output if asked."""
+    return _run_python
+
+
+def _write_user_config(path, root, iters):
+    """A user config that inherits the demo config through _base_."""
+    path.write_text(f"""
+_base_ = '{osp.join(REPO, DEMO_CFG)}'
+crop_size = (64, 128)
+data_root = '{root}'
+model = dict(data_preprocessor=dict(size=crop_size))
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(
+    batch_size=2, num_workers=1,
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(
+    num_workers=1, dataset=dict(data_root=data_root, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+train_cfg = dict(max_iters={iters}, val_interval={iters})
+param_scheduler = [dict(type='PolyLR', end={iters}, by_epoch=False)]
+default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
+""")
+    return str(path)
+
+
+@pytest.fixture(scope='session')
+def trained(tmp_path_factory, synthetic_root):
+    """tools/train.py run for 4 iterations on the tiny synthetic set with a
+    config that inherits the demo config."""
+    tmp = tmp_path_factory.mktemp('train')
+    cfg = _write_user_config(tmp / 'cfg.py', synthetic_root, 4)
+    work_dir = str(tmp / 'work_dir')
+    proc = _run_python(REPO, 'tools/train.py', cfg, '--work-dir', work_dir)
+    return dict(
+        repo_root=REPO,
+        tmp=tmp,
+        cfg=cfg,
+        ckpt=osp.join(work_dir, 'iter_4.pth'),
+        work_dir=work_dir,
+        data_root=synthetic_root,
+        log=proc.stdout + proc.stderr)

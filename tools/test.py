@@ -24,8 +24,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
         '--work-dir', help='the dir to save the metrics as json')
-    parser.add_argument(
-        '--out', help='dir to save the predicted label maps')
+    parser.add_argument('--out', help='dir to save the predicted label maps')
     parser.add_argument(
         '--show', action='store_true', help='show prediction results')
     parser.add_argument(
@@ -57,6 +56,8 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    if not osp.isfile(args.config):
+        sys.exit(f'error: config {args.config!r} does not exist.')
     cfg = load_runner_config(args.config, args.cfg_options, args.work_dir,
                              args.launcher)
     if not osp.isfile(args.checkpoint):

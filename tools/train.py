@@ -3,11 +3,13 @@ and the datasets checked before any worker starts).
 
 Example:
     python tools/train.py configs/deeplabv3_infopro_cityscapes.py
-    python tools/train.py CONFIG --cfg-options model.backbone.num_local_modules=4
+    python tools/train.py CONFIG \
+        --cfg-options model.backbone.num_local_modules=4
 """
 import argparse
 import logging
 import os
+import os.path as osp
 import sys
 
 from mmengine.config import DictAction
@@ -58,14 +60,18 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    if not osp.isfile(args.config):
+        sys.exit(f'error: config {args.config!r} does not exist.')
     cfg = load_runner_config(args.config, args.cfg_options, args.work_dir,
                              args.launcher)
 
     if args.amp:
         wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if wrapper == 'AmpOptimWrapper':
-            print_log('AMP training is already enabled in your config.',
-                      logger='current', level=logging.WARNING)
+            print_log(
+                'AMP training is already enabled in your config.',
+                logger='current',
+                level=logging.WARNING)
         elif wrapper != 'OptimWrapper':
             sys.exit(f'error: --amp needs optim_wrapper.type="OptimWrapper" '
                      f'in {args.config}, got {wrapper!r}.')
@@ -81,8 +87,9 @@ def main() -> None:
             dict(type='WeightsOnlyCheckpointHook')
         ]
 
-    loaders = ('train_dataloader', 'val_dataloader') if cfg.get(
-        'val_cfg') else ('train_dataloader', )
+    loaders = ('train_dataloader',
+               'val_dataloader') if cfg.get('val_cfg') else (
+                   'train_dataloader', )
     try:
         check_dataloader_cfgs(cfg, loaders, not args.skip_data_check)
     except DatasetCheckError as e:

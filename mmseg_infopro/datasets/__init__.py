@@ -1,10 +1,10 @@
-from .checks import (DatasetCheckError, check_dataloader_cfgs,
-                     check_dataset_cfg)
+from .checks import DatasetCheckError, check_dataloader_cfgs, check_dataset_cfg
 from .synthetic_cityscapes import (CITIES, CLASS_COLORS, render_scene,
                                    train_ids_to_label_ids,
                                    write_synthetic_cityscapes)
 
 __all__ = [
-    'DatasetCheckError', 'check_dataset_cfg', 'check_dataloader_cfgs', 'CITIES', 'CLASS_COLORS',
-    'render_scene', 'train_ids_to_label_ids', 'write_synthetic_cityscapes'
+    'DatasetCheckError', 'check_dataset_cfg', 'check_dataloader_cfgs',
+    'CITIES', 'CLASS_COLORS', 'render_scene', 'train_ids_to_label_ids',
+    'write_synthetic_cityscapes'
 ]

@@ -23,10 +23,9 @@ PREPARE_HINT = (
     'Prepare Cityscapes as described in docs/dataset_prepare.md, or '
     'generate the synthetic stand-in with `python '
     'tools/dataset_converters/synthetic_cityscapes.py {root}`.')
-CONVERT_HINT = (
-    'The annotations are not converted to train ids yet: run '
-    '`python tools/dataset_converters/cityscapes.py {root}` '
-    '(docs/dataset_prepare.md).')
+CONVERT_HINT = ('The annotations are not converted to train ids yet: run '
+                '`python tools/dataset_converters/cityscapes.py {root}` '
+                '(docs/dataset_prepare.md).')
 
 
 class DatasetCheckError(ValueError):
@@ -37,7 +36,7 @@ class DatasetCheckError(ValueError):
 def _dataset_args(cfg: ConfigDict) -> dict:
     """The dataset's arguments with the class defaults filled in."""
     cls = DATASETS.get(cfg['type']) if isinstance(cfg['type'],
-                                                   str) else cfg['type']
+                                                  str) else cfg['type']
     if cls is None:
         raise DatasetCheckError(
             f'dataset type {cfg["type"]!r} is not registered in mmseg.')
@@ -50,8 +49,8 @@ def _dataset_args(cfg: ConfigDict) -> dict:
                 args[name] = p.default
     args.update(cfg)
     args.setdefault('ignore_index', 255)
-    args['num_classes'] = len(
-        (cfg.get('metainfo') or {}).get('classes') or cls.METAINFO['classes'])
+    args['num_classes'] = len((cfg.get('metainfo') or {}).get('classes')
+                              or cls.METAINFO['classes'])
     return args
 
 
@@ -130,9 +129,8 @@ def check_dataset_cfg(cfg: ConfigDict,
     root = args.get('data_root') or ''
     prefix = args.get('data_prefix') or {}
     if root and not osp.isdir(root):
-        raise DatasetCheckError(
-            f'{name}.data_root {root!r} does not exist. ' +
-            PREPARE_HINT.format(root=root))
+        raise DatasetCheckError(f'{name}.data_root {root!r} does not exist. ' +
+                                PREPARE_HINT.format(root=root))
     img_dir = osp.join(root, prefix.get('img_path', ''))
     seg_dir = osp.join(root, prefix.get('seg_map_path', ''))
     if not osp.isdir(img_dir):
@@ -167,8 +165,7 @@ def check_dataset_cfg(cfg: ConfigDict,
     if check_content:
         with ThreadPoolExecutor(num_threads or os.cpu_count()) as pool:
             errors = [
-                e for e in pool.map(_check_image, [p[0] for p in pairs])
-                if e
+                e for e in pool.map(_check_image, [p[0] for p in pairs]) if e
             ] + [
                 e for e in pool.map(
                     lambda p: _check_label(p[1], args['num_classes'], args[

@@ -63,7 +63,10 @@ class _Canvas:
         base = np.array(CLASS_COLORS[cls], np.float32)
         return np.clip(base + self.rng.normal(0, jitter, 3), 0, 255)
 
-    def paint(self, mask: np.ndarray, cls: int, texture: float = 12.0,
+    def paint(self,
+              mask: np.ndarray,
+              cls: int,
+              texture: float = 12.0,
               jitter: float = 25.0) -> None:
         """Fill ``mask`` with class ``cls``: a jittered colour plus noise."""
         if not mask.any():
@@ -82,9 +85,8 @@ class _Canvas:
     def ellipse(self, cx: float, cy: float, rx: float,
                 ry: float) -> np.ndarray:
         mask = np.zeros((self.h, self.w), np.uint8)
-        cv2.ellipse(mask, (int(cx), int(cy)), (max(int(rx), 1),
-                                               max(int(ry), 1)), 0, 0, 360,
-                    1, -1)
+        cv2.ellipse(mask, (int(cx), int(cy)),
+                    (max(int(rx), 1), max(int(ry), 1)), 0, 0, 360, 1, -1)
         return mask.astype(bool)
 
     def polygon(self, points: Sequence[Tuple[float, float]]) -> np.ndarray:
@@ -116,18 +118,23 @@ def _background(c: _Canvas, horizon: float) -> float:
         cx = rng.uniform(0, w)
         cy = horizon * rng.uniform(0.5, 1.0)
         r = rng.uniform(0.04, 0.12) * w
-        c.paint(c.ellipse(cx, cy, r, r * rng.uniform(0.7, 1.3)), 8,
-                texture=30)
+        c.paint(c.ellipse(cx, cy, r, r * rng.uniform(0.7, 1.3)), 8, texture=30)
     vx = w * rng.uniform(0.35, 0.65)
     ground = c.rect(0, horizon, w, h)
     c.paint(ground, 9, texture=18)  # terrain where nothing else lies
     left = vx - w * rng.uniform(0.55, 0.9)
     right = vx + w * rng.uniform(0.55, 0.9)
     walk = w * rng.uniform(0.15, 0.35)
-    c.paint(c.polygon([(vx - 2, horizon), (vx + 2, horizon),
-                       (right + walk, h), (left - walk, h)]), 1, texture=8)
-    c.paint(c.polygon([(vx, horizon), (vx + 1, horizon), (right, h),
-                       (left, h)]), 0, texture=7, jitter=15)
+    c.paint(
+        c.polygon([(vx - 2, horizon), (vx + 2, horizon), (right + walk, h),
+                   (left - walk, h)]),
+        1,
+        texture=8)
+    c.paint(
+        c.polygon([(vx, horizon), (vx + 1, horizon), (right, h), (left, h)]),
+        0,
+        texture=7,
+        jitter=15)
     for t in np.linspace(0.1, 0.95, 6):  # dashed lane marking (road)
         y0 = horizon + (h - horizon) * t
         y1 = y0 + (h - horizon) * 0.05 * t
@@ -142,8 +149,9 @@ def _background(c: _Canvas, horizon: float) -> float:
                       horizon + 0.04 * h)
         c.paint(mask, cls, texture=10)
         if cls == 4:
-            for fx in np.arange(min(x0, x0 + side * 0.3 * w),
-                                max(x0, x0 + side * 0.3 * w), 6):
+            for fx in np.arange(
+                    min(x0, x0 + side * 0.3 * w), max(x0, x0 + side * 0.3 * w),
+                    6):
                 c.img[c.rect(fx, horizon - 0.06 * h, fx + 2,
                              horizon + 0.04 * h)] *= 0.6
     return vx
@@ -170,8 +178,8 @@ def _objects(c: _Canvas, horizon: float, vx: float) -> None:
             else:
                 c.paint(top, 6, texture=4)
                 ly = y - ph - 0.03 * h * s
-                c.img[c.ellipse(x + 0.005 * w * s, ly, 0.01 * w * s,
-                                0.01 * w * s) & top] = (40, 40, 230)
+                c.img[c.ellipse(x + 0.005 * w * s, ly, 0.01 * w * s, 0.01 * w *
+                                s) & top] = (40, 40, 230)
         elif kind == 'vehicle':
             cls = int(rng.choice([13, 13, 13, 14, 15]))
             vw = {13: 0.16, 14: 0.22, 15: 0.3}[cls] * w * s
@@ -181,10 +189,12 @@ def _objects(c: _Canvas, horizon: float, vx: float) -> None:
             c.img[c.rect(x + 0.1 * vw, y - 0.9 * vh, x + 0.9 * vw,
                          y - 0.6 * vh)] *= 0.45  # windows
             for wx in (x + 0.2 * vw, x + 0.8 * vw):
-                c.paint(c.ellipse(wx, y - 0.15 * vh, 0.1 * vw, 0.12 * vh),
-                        cls, texture=3, jitter=0)
-                c.img[c.ellipse(wx, y - 0.15 * vh, 0.1 * vw,
-                                0.12 * vh)] = 25
+                c.paint(
+                    c.ellipse(wx, y - 0.15 * vh, 0.1 * vw, 0.12 * vh),
+                    cls,
+                    texture=3,
+                    jitter=0)
+                c.img[c.ellipse(wx, y - 0.15 * vh, 0.1 * vw, 0.12 * vh)] = 25
         elif kind == 'train':
             tw, th = 0.8 * w * s, 0.25 * h * s
             x = rng.uniform(-0.2, 0.6) * w
@@ -202,16 +212,25 @@ def _objects(c: _Canvas, horizon: float, vx: float) -> None:
                     ring = c.ellipse(wx, y - r, 1.4 * r, 1.4 * r)
                     ring &= ~c.ellipse(wx, y - r, 0.8 * r, 0.8 * r)
                     c.paint(ring, cls, texture=5)
-                c.paint(c.rect(x - 2.5 * r, y - 2.2 * r, x + 2.5 * r,
-                               y - 1.6 * r), cls, texture=5)
+                c.paint(
+                    c.rect(x - 2.5 * r, y - 2.2 * r, x + 2.5 * r, y - 1.6 * r),
+                    cls,
+                    texture=5)
                 y = y - 1.8 * r
             person = 12 if kind == 'cycle' else 11
-            c.paint(c.rect(x - 0.09 * ph, y - 0.85 * ph, x + 0.09 * ph,
-                           y - 0.45 * ph), person, jitter=40)  # torso
-            c.paint(c.rect(x - 0.07 * ph, y - 0.45 * ph, x + 0.07 * ph, y),
-                    person, jitter=40)  # legs
-            c.paint(c.ellipse(x, y - 0.93 * ph, 0.07 * ph, 0.08 * ph),
-                    person, jitter=20)  # head
+            c.paint(
+                c.rect(x - 0.09 * ph, y - 0.85 * ph, x + 0.09 * ph,
+                       y - 0.45 * ph),
+                person,
+                jitter=40)  # torso
+            c.paint(
+                c.rect(x - 0.07 * ph, y - 0.45 * ph, x + 0.07 * ph, y),
+                person,
+                jitter=40)  # legs
+            c.paint(
+                c.ellipse(x, y - 0.93 * ph, 0.07 * ph, 0.08 * ph),
+                person,
+                jitter=20)  # head
 
 
 def render_scene(rng: np.random.Generator, height: int,

@@ -35,17 +35,19 @@ def test_good_dataset_passes(synthetic_root):
         type='RepeatDataset', times=2, dataset=dataset_cfg(synthetic_root))
     assert check_dataset_cfg(wrapped) == 8
     check_dataloader_cfgs(
-        ConfigDict(train_dataloader=dict(dataset=dataset_cfg(
-            synthetic_root))), ('train_dataloader', 'val_dataloader'))
+        ConfigDict(train_dataloader=dict(dataset=dataset_cfg(synthetic_root))),
+        ('train_dataloader', 'val_dataloader'))
 
 
 def test_missing_data_root(tmp_path):
     missing = str(tmp_path / 'nowhere')
     with pytest.raises(DatasetCheckError) as e:
-        check_dataset_cfg(dataset_cfg(missing), name='train_dataloader.dataset')
+        check_dataset_cfg(
+            dataset_cfg(missing), name='train_dataloader.dataset')
     msg = str(e.value)
     assert missing in msg and 'train_dataloader.dataset.data_root' in msg
-    assert 'docs/dataset_prepare.md' in msg and 'synthetic_cityscapes.py' in msg
+    assert 'docs/dataset_prepare.md' in msg
+    assert 'synthetic_cityscapes.py' in msg
 
 
 def test_empty_split(root):
@@ -65,8 +67,8 @@ def test_missing_labels_point_to_the_converter(root):
 
 
 def test_unreadable_image(root):
-    img = sorted(glob.glob(osp.join(root, 'leftImg8bit', 'train', '*',
-                                    '*.png')))[0]
+    img = sorted(
+        glob.glob(osp.join(root, 'leftImg8bit', 'train', '*', '*.png')))[0]
     with open(img, 'wb') as f:
         f.write(b'not a png')
     with pytest.raises(DatasetCheckError) as e:

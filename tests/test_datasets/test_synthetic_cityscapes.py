@@ -35,8 +35,9 @@ def test_cityscapes_layout_and_ids(synthetic_root):
             expected = id2label[int(lid)].trainId
             got = np.unique(train_ids[label_ids == lid])
             assert list(got) == [255 if expected in (-1, 255) else expected]
-    assert len(glob.glob(osp.join(synthetic_root, 'leftImg8bit', 'val', '*',
-                                  '*'))) == 4
+    assert len(
+        glob.glob(osp.join(synthetic_root, 'leftImg8bit', 'val', '*',
+                           '*'))) == 4
 
 
 def test_scenes_are_varied_street_scenes():
@@ -59,8 +60,8 @@ def test_deterministic_for_a_seed(tmp_path):
     assert len(files) == 9
     for rel in files:  # b has one more train image; the common ones agree
         assert (a / rel).read_bytes() == (b / rel).read_bytes()
-    assert any((a / rel).read_bytes() != (c / rel).read_bytes()
-               for rel in files)
+    assert any(
+        (a / rel).read_bytes() != (c / rel).read_bytes() for rel in files)
 
 
 def test_refuses_a_non_empty_folder(tmp_path):

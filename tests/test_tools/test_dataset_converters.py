@@ -24,8 +24,7 @@ def test_cityscapes_polygons_to_train_ids(repo_root, tmp_path):
         imgWidth=64,
         objects=[
             dict(label='sky', polygon=[[0, 0], [63, 0], [63, 15], [0, 15]]),
-            dict(label='road', polygon=[[0, 16], [63, 16], [63, 31],
-                                        [0, 31]]),
+            dict(label='road', polygon=[[0, 16], [63, 16], [63, 31], [0, 31]]),
         ])
     (city / 'aachen_000000_000019_gtFine_polygons.json').write_text(
         json.dumps(polygons))
@@ -51,7 +50,8 @@ def test_synthetic_cli_refuses_non_empty_out(repo_root, tmp_path):
             '--num-train', '2', '--num-val', '1', '--size', '32', '64')
     assert run(repo_root, *args).returncode == 0
     assert osp.isfile(
-        out / 'gtFine/val/frankfurt/frankfurt_000000_000019_gtFine_labelIds.png')
+        out /
+        'gtFine/val/frankfurt/frankfurt_000000_000019_gtFine_labelIds.png')
     again = run(repo_root, *args)
     assert again.returncode != 0 and '--overwrite' in again.stderr
     assert 'Traceback' not in again.stderr

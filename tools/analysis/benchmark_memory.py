@@ -17,8 +17,9 @@ loss scaling on CUDA, bfloat16 autocast on CPU), ``split=a,b`` (explicit
 split points).
 
 Examples:
-    python tools/analysis/benchmark_memory.py configs/deeplabv3_infopro_cityscapes.py \
-        --cases e2e e2e+cp k2 k4 --batch 2 --crop 256 512 --device cpu
+    python tools/analysis/benchmark_memory.py \
+        configs/deeplabv3_infopro_cityscapes.py --cases e2e e2e+cp k2 k4 \
+        --batch 2 --crop 256 512 --device cpu
     python tools/analysis/benchmark_memory.py CONFIG --e2e --with-cp --batch 4
 """
 import argparse
@@ -61,24 +62,20 @@ def parse_case(spec: str) -> Dict:
 def build_case_config(config: str, case: Dict, crop: List[int],
                       cfg_options: Dict):
     """The config of one case: InfoPro as configured, or its E2E twin."""
-    from mmengine.config import Config
+    from mmengine.config import Config, ConfigDict
+
+    from mmseg_infopro.models.utils import to_plain_model_cfg
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    model = cfg.model
-    model.pretrained = None
-    model.data_preprocessor.size = tuple(crop)
     if case['k'] == 0:
-        model.type = 'EncoderDecoder'
-        model.backbone.type = 'ResNetV1c'
-        for key in ('num_local_modules', 'split_points'):
-            model.backbone.pop(key, None)
-        for key in ('local_head', 'profile_size'):
-            model.pop(key, None)
+        cfg.model = ConfigDict(to_plain_model_cfg(cfg.model))
     else:
-        model.backbone.num_local_modules = case['k']
-        model.backbone.split_points = case['split']
-    model.backbone.with_cp = case['cp']
+        cfg.model.backbone.num_local_modules = case['k']
+        cfg.model.backbone.split_points = case['split']
+    cfg.model.pretrained = None
+    cfg.model.data_preprocessor.size = tuple(crop)
+    cfg.model.backbone.with_cp = case['cp']
     return cfg
 
 
@@ -97,13 +94,14 @@ def peak_rss_bytes() -> int:
 
 def run_case(args: argparse.Namespace) -> Dict:
     """Measure one case in this process."""
-    import mmseg_infopro  # noqa: F401
     from mmengine.model import revert_sync_batchnorm
-    from mmengine.optim import OptimWrapper, build_optim_wrapper
+    from mmengine.optim import build_optim_wrapper
     from mmengine.structures import PixelData
     from mmseg.registry import MODELS
     from mmseg.structures import SegDataSample
     from mmseg.utils import register_all_modules
+
+    import mmseg_infopro  # noqa: F401
     register_all_modules(init_default_scope=True)
 
     case = parse_case(args.single_case)
@@ -129,15 +127,15 @@ def run_case(args: argparse.Namespace) -> Dict:
     gen = torch.Generator().manual_seed(0)
     data = dict(
         inputs=[
-            torch.randint(0, 256, (3, h, w), generator=gen,
-                          dtype=torch.uint8) for _ in range(args.batch)
+            torch.randint(0, 256, (3, h, w), generator=gen, dtype=torch.uint8)
+            for _ in range(args.batch)
         ],
         data_samples=[
             SegDataSample(
                 gt_sem_seg=PixelData(
                     data=torch.randint(0, 19, (1, h, w), generator=gen)),
-                metainfo=dict(img_shape=(h, w), ori_shape=(h, w),
-                              pad_shape=(h, w)))
+                metainfo=dict(
+                    img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w)))
             for _ in range(args.batch)
         ])
 
@@ -189,8 +187,7 @@ def environment(device: str) -> Dict:
         cpus=os.cpu_count(),
         processor=platform.processor() or platform.machine())
     if device == 'cuda':
-        env.update(
-            gpu=torch.cuda.get_device_name(0), cuda=torch.version.cuda)
+        env.update(gpu=torch.cuda.get_device_name(0), cuda=torch.version.cuda)
     return env
 
 
@@ -204,25 +201,44 @@ def parse_args() -> argparse.Namespace:
         nargs='+',
         help='cases to run, e.g. e2e e2e+cp e2e+amp k2 k4 k4+amp k2+split=21; '
         'without it, one case from --e2e/--num-local-modules/--with-cp/--amp')
-    parser.add_argument('--e2e', action='store_true',
-                        help='the single case is E2E')
-    parser.add_argument('--num-local-modules', '-k', type=int,
-                        help='K of the single InfoPro case (default: config)')
-    parser.add_argument('--with-cp', action='store_true',
-                        help='gradient checkpointing in the backbone')
-    parser.add_argument('--amp', action='store_true',
-                        help='mixed precision (fp16 on CUDA, bf16 on CPU)')
+    parser.add_argument(
+        '--e2e', action='store_true', help='the single case is E2E')
+    parser.add_argument(
+        '--num-local-modules',
+        '-k',
+        type=int,
+        help='K of the single InfoPro case (default: config)')
+    parser.add_argument(
+        '--with-cp',
+        action='store_true',
+        help='gradient checkpointing in the backbone')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='mixed precision (fp16 on CUDA, bf16 on CPU)')
     parser.add_argument('--batch', type=int, default=2, help='batch size')
-    parser.add_argument('--crop', type=int, nargs=2, default=(512, 1024),
-                        metavar=('H', 'W'), help='crop size')
+    parser.add_argument(
+        '--crop',
+        type=int,
+        nargs=2,
+        default=(512, 1024),
+        metavar=('H', 'W'),
+        help='crop size')
     parser.add_argument('--device', choices=['cpu', 'cuda'], default='cpu')
-    parser.add_argument('--iters', type=int, default=3,
-                        help='timed iterations per case (median reported)')
-    parser.add_argument('--warmup', type=int, default=1,
-                        help='untimed iterations first')
+    parser.add_argument(
+        '--iters',
+        type=int,
+        default=3,
+        help='timed iterations per case (median reported)')
+    parser.add_argument(
+        '--warmup', type=int, default=1, help='untimed iterations first')
     parser.add_argument('--out', help='write the results as JSON here')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        default={}, help='config overrides (mmseg syntax)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        default={},
+        help='config overrides (mmseg syntax)')
     parser.add_argument('--single-case', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.batch < 1 or args.iters < 1 or args.warmup < 0:
@@ -264,14 +280,18 @@ def main() -> None:
     if args.cases:
         specs = args.cases
     elif args.e2e:
-        specs = ['e2e' + ('+cp' if args.with_cp else '') +
-                 ('+amp' if args.amp else '')]
+        specs = [
+            'e2e' + ('+cp' if args.with_cp else '') +
+            ('+amp' if args.amp else '')
+        ]
     else:
         from mmengine.config import Config
         k = args.num_local_modules or Config.fromfile(
             args.config).model.backbone.num_local_modules
-        specs = [f'k{k}' + ('+cp' if args.with_cp else '') +
-                 ('+amp' if args.amp else '')]
+        specs = [
+            f'k{k}' + ('+cp' if args.with_cp else '') +
+            ('+amp' if args.amp else '')
+        ]
     for spec in specs:
         try:
             parse_case(spec)  # fail early on a typo
@@ -280,24 +300,29 @@ def main() -> None:
     env = dict(os.environ, MALLOC_MMAP_THRESHOLD_='131072')
     results = []
     for spec in specs:
-        cmd = [sys.executable, __file__, args.config, '--single-case', spec,
-               '--batch', str(args.batch), '--crop', *map(str, args.crop),
-               '--device', args.device, '--iters', str(args.iters),
-               '--warmup', str(args.warmup)]
+        cmd = [
+            sys.executable, __file__, args.config, '--single-case', spec,
+            '--batch',
+            str(args.batch), '--crop', *map(str, args.crop), '--device',
+            args.device, '--iters',
+            str(args.iters), '--warmup',
+            str(args.warmup)
+        ]
         if args.cfg_options:
             cmd += ['--cfg-options'] + raw_cfg_options()
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
         lines = [
-            ln for ln in proc.stdout.splitlines()
-            if ln.startswith(RESULT_TAG)
+            ln for ln in proc.stdout.splitlines() if ln.startswith(RESULT_TAG)
         ]
         if proc.returncode != 0 or not lines:
             sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
             sys.exit(f'error: case {spec!r} failed (exit {proc.returncode}).')
         results.append(json.loads(lines[-1][len(RESULT_TAG):]))
         r = results[-1]
-        print(f"{spec}: peak {r['peak_mb']:.0f} MB, "
-              f"{r['sec_per_iter']:.2f} s/iter", flush=True)
+        print(
+            f"{spec}: peak {r['peak_mb']:.0f} MB, "
+            f"{r['sec_per_iter']:.2f} s/iter",
+            flush=True)
     print(format_table(results))
     if args.out:
         report = dict(

@@ -26,14 +26,16 @@ def convert_json(json_file: str, overwrite: bool) -> None:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Convert Cityscapes polygons to labelTrainIds PNGs')
-    parser.add_argument('cityscapes_path',
-                        help='root holding leftImg8bit/ and gtFine/')
-    parser.add_argument('--gt-dir', default='gtFine',
-                        help='annotation folder under the root')
-    parser.add_argument('--nproc', type=int, default=1,
-                        help='worker processes')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='re-create label maps that already exist')
+    parser.add_argument(
+        'cityscapes_path', help='root holding leftImg8bit/ and gtFine/')
+    parser.add_argument(
+        '--gt-dir', default='gtFine', help='annotation folder under the root')
+    parser.add_argument(
+        '--nproc', type=int, default=1, help='worker processes')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='re-create label maps that already exist')
     return parser.parse_args()
 
 
@@ -45,8 +47,8 @@ def main() -> None:
                  f'gtFine_trainvaltest.zip into {args.cityscapes_path} '
                  f'(docs/dataset_prepare.md).')
     files = sorted(
-        glob.glob(osp.join(gt_dir, '**', '*_gtFine_polygons.json'),
-                  recursive=True))
+        glob.glob(
+            osp.join(gt_dir, '**', '*_gtFine_polygons.json'), recursive=True))
     if not files:
         sys.exit(f'error: no *_gtFine_polygons.json under {gt_dir!r}.')
     task = partial(convert_json, overwrite=args.overwrite)

@@ -9,7 +9,6 @@ new module starts, like the boundaries of Python slices.
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import torch.nn as nn
-
 from mmseg.models.backbones import ResNetV1c
 from mmseg.registry import MODELS
 from torch import Tensor
@@ -104,9 +103,8 @@ class InfoProResNetV1c(ResNetV1c):
                 self.elements.append((f'{layer_name}.{b}', stage))
         num_elements = len(self.elements)
         if not isinstance(num_local_modules, int) or num_local_modules < 1:
-            raise ValueError(
-                f'num_local_modules must be an int >= 1, got '
-                f'{num_local_modules!r}.')
+            raise ValueError(f'num_local_modules must be an int >= 1, got '
+                             f'{num_local_modules!r}.')
         if num_local_modules > num_elements:
             raise ValueError(
                 f'num_local_modules={num_local_modules} exceeds the '

@@ -27,7 +27,8 @@ DEFAULT_TASK_HEAD = dict(
 class InfoProHead(BaseModule):
     """Local InfoPro loss of a module output h_i (Wang et al., ICLR 2021).
 
-    ``L = loss_recon_weight * BCE(w(h), x01) + loss_task_weight * CE(phi(h), y)``
+    ``L = loss_recon_weight * BCE(w(h), x01)
+    + loss_task_weight * CE(phi(h), y)``
 
     where ``w`` is a :class:`ReconstructionDecoder` that rebuilds the input
     crop, mapped back to [0, 1] with the data preprocessor's mean/std, and
@@ -89,10 +90,9 @@ class InfoProHead(BaseModule):
                  init_cfg: OptConfigType = None) -> None:
         super().__init__(init_cfg)
         if loss_recon_weight < 0 or loss_task_weight < 0:
-            raise ValueError(
-                'InfoProHead loss weights must be >= 0, got '
-                f'loss_recon_weight={loss_recon_weight}, '
-                f'loss_task_weight={loss_task_weight}.')
+            raise ValueError('InfoProHead loss weights must be >= 0, got '
+                             f'loss_recon_weight={loss_recon_weight}, '
+                             f'loss_task_weight={loss_task_weight}.')
         if loss_recon_weight == 0 and loss_task_weight == 0:
             raise ValueError(
                 'InfoProHead has loss_recon_weight=0 and loss_task_weight=0: '
@@ -154,8 +154,8 @@ class InfoProHead(BaseModule):
         losses = dict()
         if self.task_head is not None:
             losses.update(
-                add_prefix(self.task_head.loss([feat], data_samples, None),
-                           'task'))
+                add_prefix(
+                    self.task_head.loss([feat], data_samples, None), 'task'))
         if self.recon_head is not None:
             logits = self.recon_head(feat, out_size=inputs.shape[2:])
             with torch.no_grad():

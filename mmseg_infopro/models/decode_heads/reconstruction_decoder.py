@@ -64,8 +64,9 @@ class ReconstructionDecoder(nn.Module):
             self.scales.append(2**steps)
         self.conv_out = nn.Conv2d(channels[-1], 3, 3, padding=1)
 
-    def forward(self, x: Tensor, out_size: Optional[Sequence[int]] = None
-                ) -> Tensor:
+    def forward(self,
+                x: Tensor,
+                out_size: Optional[Sequence[int]] = None) -> Tensor:
         """Decode ``x`` into image logits, resized to ``out_size`` if given
         (for inputs whose size is not a multiple of the stride)."""
         for stage, scale in zip(self.stages, self.scales):

@@ -25,8 +25,8 @@ from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
-from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
-                         SampleList, add_prefix)
+from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig, SampleList,
+                         add_prefix)
 from torch import Tensor
 
 from ..utils import balanced_split, saved_activation_bytes
@@ -149,8 +149,8 @@ class InfoProEncoderDecoder(EncoderDecoder):
                     tuple(profile_size), balance_shape))
         self._final_stages = self._stages_read_by_final_heads()
         self.local_heads = nn.ModuleList([
-            self._build_local_head(i, stop - 1) for i, (_, stop) in enumerate(
-                self.backbone.module_ranges[:-1])
+            self._build_local_head(i, stop - 1)
+            for i, (_, stop) in enumerate(self.backbone.module_ranges[:-1])
         ])
 
     def _build_local_head(self, module: int, element: int) -> nn.Module:
@@ -189,9 +189,9 @@ class InfoProEncoderDecoder(EncoderDecoder):
     # ------------------------------------------------------------------
     # Split search
     # ------------------------------------------------------------------
-    def _balanced_split_points(self, size: Tuple[int, int],
-                               balance_shape: Optional[Sequence[int]]
-                               ) -> Tuple[int, ...]:
+    def _balanced_split_points(
+            self, size: Tuple[int, int],
+            balance_shape: Optional[Sequence[int]]) -> Tuple[int, ...]:
         """Split points that minimise the largest module's training memory.
 
         A module's memory is modelled as the activations it saves for
@@ -238,9 +238,8 @@ class InfoProEncoderDecoder(EncoderDecoder):
         for i in range(backbone.num_elements):
             grads_upto.append(grads_upto[-1] +
                               nbytes(backbone.element_parameters(i)))
-        final_feats = tuple(
-            stage_outs[s].detach().requires_grad_()
-            for s in backbone.out_indices)
+        final_feats = tuple(stage_outs[s].detach().requires_grad_()
+                            for s in backbone.out_indices)
         final_cost = scale * saved_activation_bytes(
             lambda: probe._final_heads_loss(final_feats, samples), params)
         final_cost += nbytes(params) - nbytes(backbone.parameters())
@@ -349,7 +348,10 @@ class InfoProEncoderDecoder(EncoderDecoder):
 
         Returns:
             dict[str, Tensor]: Detached log variables: every module's loss
-            terms and ``loss``, their sum.
+            terms, ``loss`` (their sum) and, on CUDA, ``m{i}.memory``: the
+            MB allocated when module i's forward and loss are done (its
+            graph complete), the per-module counterpart of mmengine's
+            ``memory``.
         """
         with optim_wrapper.optim_context(self):
             data = self.data_preprocessor(data, True)
@@ -363,6 +365,11 @@ class InfoProEncoderDecoder(EncoderDecoder):
             with optim_wrapper.optim_context(self):
                 losses, x = self.module_loss(module, x, inputs, data_samples,
                                              stage_outs)
+            if inputs.is_cuda:
+                # Allocated with the module's whole graph alive: its share of
+                # the training memory, next to mmengine's overall `memory`.
+                log_vars[f'm{module + 1}.memory'] = inputs.new_tensor(
+                    torch.cuda.memory_allocated(inputs.device) / 2**20)
             loss, module_vars = self.parse_losses(losses)
             self.backward_module(loss, optim_wrapper, last)
             x = x.detach()

@@ -1,4 +1,8 @@
 from .activation_profile import saved_activation_bytes
 from .balanced_split import balanced_split
+from .plain_mmseg import to_plain_model_cfg, to_plain_state_dict
 
-__all__ = ['saved_activation_bytes', 'balanced_split']
+__all__ = [
+    'saved_activation_bytes', 'balanced_split', 'to_plain_model_cfg',
+    'to_plain_state_dict'
+]

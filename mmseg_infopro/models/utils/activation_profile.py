@@ -7,7 +7,8 @@ __all__ = ['saved_activation_bytes']
 
 
 def saved_activation_bytes(fn: Callable[[], object],
-                           exclude: Iterable[torch.Tensor] = ()) -> int:
+                           exclude: Iterable[torch.Tensor] = ()
+                           ) -> int:  # yapf: disable
     """Bytes of the distinct tensors that autograd saves while ``fn`` runs.
 
     This is what stays alive from a forward pass until its backward, i.e.

@@ -4,9 +4,9 @@ from typing import Callable, List, Sequence, Tuple
 __all__ = ['balanced_split']
 
 
-def balanced_split(element_costs: Sequence[float], num_modules: int,
-                   boundary_cost: Callable[[int, bool], float]
-                   ) -> Tuple[int, ...]:
+def balanced_split(
+        element_costs: Sequence[float], num_modules: int,
+        boundary_cost: Callable[[int, bool], float]) -> Tuple[int, ...]:
     """Split a sequence into contiguous modules with the smallest maximum.
 
     The cost of a module ``[a, b)`` is ``sum(element_costs[a:b]) +
@@ -31,8 +31,7 @@ def balanced_split(element_costs: Sequence[float], num_modules: int,
     """
     n = len(element_costs)
     if not 1 <= num_modules <= n:
-        raise ValueError(
-            f'num_modules must be in 1..{n}, got {num_modules}.')
+        raise ValueError(f'num_modules must be in 1..{n}, got {num_modules}.')
     prefix = [0.0]
     for c in element_costs:
         prefix.append(prefix[-1] + c)
@@ -53,8 +52,7 @@ def balanced_split(element_costs: Sequence[float], num_modules: int,
                 if value < best[k][b]:
                     best[k][b], choice[k][b] = value, a
     k = num_modules - 1
-    start = min(
-        range(k, n), key=lambda a: max(best[k][a], cost(a, n, True)))
+    start = min(range(k, n), key=lambda a: max(best[k][a], cost(a, n, True)))
     points = []
     while k > 0:
         points.append(start)

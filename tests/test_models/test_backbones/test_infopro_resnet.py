@@ -5,8 +5,7 @@ from mmseg.registry import MODELS
 
 from mmseg_infopro.models import InfoProResNetV1c
 
-D8 = dict(
-    dilations=(1, 1, 2, 4), strides=(1, 2, 1, 1), contract_dilation=True)
+D8 = dict(dilations=(1, 1, 2, 4), strides=(1, 2, 1, 1), contract_dilation=True)
 
 
 @pytest.mark.parametrize('depth', [18, 50])
@@ -26,15 +25,18 @@ def test_same_state_dict_and_forward_as_resnetv1c(depth):
 
 def test_registered_in_mmseg_models():
     net = MODELS.build(
-        dict(type='InfoProResNetV1c', depth=18, num_local_modules=2,
-             split_points=(3, )))
+        dict(
+            type='InfoProResNetV1c',
+            depth=18,
+            num_local_modules=2,
+            split_points=(3, )))
     assert isinstance(net, InfoProResNetV1c)
 
 
 def test_module_by_module_equals_forward():
     torch.manual_seed(0)
-    net = InfoProResNetV1c(depth=18, num_local_modules=3,
-                           split_points=(2, 6), **D8)
+    net = InfoProResNetV1c(
+        depth=18, num_local_modules=3, split_points=(2, 6), **D8)
     net.eval()  # mmseg's ResNet.train() returns None: no chaining
     assert net.module_ranges == [(0, 2), (2, 6), (6, 9)]
     x = torch.rand(2, 3, 64, 64)
@@ -51,8 +53,8 @@ def test_module_by_module_equals_forward():
 
 @pytest.mark.parametrize('depth', [18, 50])
 def test_element_channels_and_strides_match_real_shapes(depth):
-    net = InfoProResNetV1c(depth=depth, num_local_modules=2,
-                           split_points=(1, ), **D8)
+    net = InfoProResNetV1c(
+        depth=depth, num_local_modules=2, split_points=(1, ), **D8)
     net.eval()
     h = torch.rand(1, 3, 64, 128)
     for i in range(net.num_elements):
@@ -78,9 +80,8 @@ def test_split_validation_errors(kwargs, match):
 
 
 def test_k1_needs_no_split_and_auto_split_is_deferred():
-    assert InfoProResNetV1c(depth=18, num_local_modules=1).module_ranges == [
-        (0, 9)
-    ]
+    assert InfoProResNetV1c(
+        depth=18, num_local_modules=1).module_ranges == [(0, 9)]
     net = InfoProResNetV1c(depth=18, num_local_modules=2)
     with pytest.raises(RuntimeError, match='split_points are not set'):
         net.module_ranges

@@ -72,8 +72,8 @@ def test_decoder_upsampling_follows_the_stride(stride, ups):
     out = dec(torch.rand(2, 8, 64 // stride, 128 // stride))
     assert out.shape == (2, 3, 64, 128)
     # A size that is not a multiple of the stride is resized to the input.
-    assert dec(torch.rand(1, 8, 5, 9), out_size=(37, 70)).shape == (1, 3, 37,
-                                                                    70)
+    assert dec(
+        torch.rand(1, 8, 5, 9), out_size=(37, 70)).shape == (1, 3, 37, 70)
 
 
 def test_decoder_matches_the_paper_at_stride_8():

@@ -39,8 +39,8 @@ def module_param_names(model, module):
     if module < len(model.local_heads):
         prefixes.append(f'local_heads.{module}.')
     return [
-        n for n, _ in model.named_parameters()
-        if any(n.startswith(p) for p in prefixes)
+        n for n, _ in model.named_parameters() if any(
+            n.startswith(p) for p in prefixes)
     ]
 
 
@@ -117,9 +117,10 @@ def test_one_optimizer_step_updates_all_modules(model_cfg, batch):
         if not torch.equal(p.detach(), before[n])
     ]
     assert len(changed) == len(before)
-    assert {'local1.task.loss_ce', 'local1.loss_recon', 'local2.task.loss_ce',
-            'local2.loss_recon', 'decode.loss_ce', 'aux.loss_ce',
-            'loss'} <= set(logs)
+    assert {
+        'local1.task.loss_ce', 'local1.loss_recon', 'local2.task.loss_ce',
+        'local2.loss_recon', 'decode.loss_ce', 'aux.loss_ce', 'loss'
+    } <= set(logs)
     total = sum(v for k, v in logs.items() if 'loss' in k and k != 'loss')
     torch.testing.assert_close(logs['loss'], total)
     assert all(not v.requires_grad for v in logs.values())
@@ -139,8 +140,7 @@ class CPUBf16OptimWrapper(OptimWrapper):
 
 def test_amp_path_bfloat16_on_cpu(model_cfg, batch):
     model = build(model_cfg(k=2, split_points=(5, )))
-    wrapper = CPUBf16OptimWrapper(
-        torch.optim.SGD(model.parameters(), lr=0.01))
+    wrapper = CPUBf16OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.01))
     for _ in range(2):
         logs = model.train_step(batch(), wrapper)
     assert all(torch.isfinite(v) for v in logs.values())
@@ -245,3 +245,11 @@ def test_bad_configs(model_cfg):
 
 def test_is_registered():
     assert MODELS.get('InfoProEncoderDecoder') is InfoProEncoderDecoder
+
+
+@pytest.mark.skipif(
+    not torch.cuda.is_available(), reason='per-module memory is CUDA only')
+def test_per_module_memory_is_logged_on_cuda(model_cfg, batch):
+    model = build(model_cfg(k=3, split_points=(3, 6))).cuda()
+    logs = model.train_step(batch(), sgd(model))
+    assert all(logs[f'm{i}.memory'] > 0 for i in (1, 2, 3))

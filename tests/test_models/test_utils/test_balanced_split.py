@@ -41,16 +41,15 @@ def test_matches_brute_force(seed):
     points = balanced_split(costs, k, boundary)
     assert len(points) == k - 1
     assert list(points) == sorted(set(points))
-    assert cost_of(points, costs, boundary) == brute_force(
-        costs, k, boundary)[0]
+    assert cost_of(points, costs, boundary) == brute_force(costs, k,
+                                                           boundary)[0]
 
 
 def test_heads_shift_the_boundary():
     costs = [10] * 6
     assert balanced_split(costs, 2, lambda i, last: 0) == (3, )
     # An expensive final head pulls elements into the first module.
-    assert balanced_split(costs, 2, lambda i, last: 20 if last else 0) == (
-        4, )
+    assert balanced_split(costs, 2, lambda i, last: 20 if last else 0) == (4, )
 
 
 def test_rejects_bad_k():

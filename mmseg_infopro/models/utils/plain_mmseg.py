@@ -1,0 +1,53 @@
+"""Turn InfoPro configs and weights into plain mmseg ones (for deployment
+and for the end-to-end reference)."""
+import copy
+from typing import Dict, Mapping
+
+from torch import Tensor
+
+__all__ = ['to_plain_model_cfg', 'to_plain_state_dict']
+
+#: Maps an InfoPro class to the mmseg class with the same weights.
+PLAIN_TYPES = {
+    'InfoProEncoderDecoder': 'EncoderDecoder',
+    'InfoProResNetV1c': 'ResNetV1c',
+}
+
+
+def to_plain_model_cfg(model_cfg: Mapping,
+                       drop_auxiliary_head: bool = False) -> dict:
+    """The mmseg model config with the same architecture and state dict.
+
+    ``InfoProEncoderDecoder`` becomes ``EncoderDecoder`` and
+    ``InfoProResNetV1c`` becomes ``ResNetV1c``; the InfoPro-only keys
+    (``local_head``, ``profile_size``, ``balance_shape``,
+    ``num_local_modules``, ``split_points``) are removed.
+
+    Args:
+        model_cfg (Mapping): An InfoPro (or plain) model config.
+        drop_auxiliary_head (bool): Remove ``auxiliary_head`` too (it is not
+            used at inference). Defaults to False.
+
+    Returns:
+        dict: The plain model config (a deep copy).
+    """
+    cfg = copy.deepcopy(model_cfg)
+    cfg['type'] = PLAIN_TYPES.get(cfg['type'], cfg['type'])
+    backbone = cfg['backbone']
+    backbone['type'] = PLAIN_TYPES.get(backbone['type'], backbone['type'])
+    for key in ('num_local_modules', 'split_points'):
+        backbone.pop(key, None)
+    for key in ('local_head', 'profile_size', 'balance_shape'):
+        cfg.pop(key, None)
+    if drop_auxiliary_head:
+        cfg.pop('auxiliary_head', None)
+    return cfg
+
+
+def to_plain_state_dict(
+        state_dict: Mapping[str, Tensor],
+        drop_auxiliary_head: bool = False) -> Dict[str, Tensor]:
+    """Drop the local heads (and optionally the auxiliary head)."""
+    drop = ('local_heads.', ) + (
+        ('auxiliary_head.', ) if drop_auxiliary_head else ())
+    return {k: v for k, v in state_dict.items() if not k.startswith(drop)}

@@ -1,0 +1,65 @@
+"""mmseg's inference API on this project's configs and checkpoints."""
+import glob
+import os.path as osp
+
+import numpy as np
+import torch
+
+
+def val_image(trained):
+    return sorted(
+        glob.glob(
+            osp.join(trained['data_root'], 'leftImg8bit', 'val', '*',
+                     '*.png')))[0]
+
+
+def test_init_model_inference_model_show_result(trained, tmp_path):
+    from mmseg.apis import inference_model, init_model, show_result_pyplot
+    model = init_model(trained['cfg'], trained['ckpt'], device='cpu')
+    assert type(model).__name__ == 'InfoProEncoderDecoder'
+    assert model.dataset_meta['classes'][0] == 'road'
+    result = inference_model(model, val_image(trained))
+    assert result.pred_sem_seg.data.shape == (1, 64, 128)
+    out = tmp_path / 'overlay.png'
+    drawn = show_result_pyplot(
+        model, val_image(trained), result, show=False, out_file=str(out))
+    assert out.is_file() and drawn.shape == (64, 128, 3)
+
+
+def test_mmseg_inferencer_with_config_path_and_weights(trained, tmp_path):
+    from mmseg.apis import MMSegInferencer
+    inferencer = MMSegInferencer(
+        model=trained['cfg'], weights=trained['ckpt'], device='cpu')
+    out = inferencer(val_image(trained), out_dir=str(tmp_path))
+    assert out['predictions'].shape == (64, 128)
+    assert glob.glob(str(tmp_path / 'vis' / '*.png'))
+
+
+def test_image_demo_writes_an_overlay(trained, tmp_path, run_python):
+    out = tmp_path / 'demo.png'
+    proc = run_python(trained['repo_root'], 'demo/image_demo.py',
+                      val_image(trained), trained['cfg'], trained['ckpt'],
+                      '--out-file', str(out))
+    assert out.is_file(), proc.stdout
+    bad = run_python(
+        trained['repo_root'],
+        'demo/image_demo.py',
+        str(tmp_path / 'missing.png'),
+        trained['cfg'],
+        trained['ckpt'],
+        check=False)
+    assert bad.returncode != 0 and 'missing.png' in bad.stderr
+    assert 'Traceback' not in bad.stderr
+
+
+def test_slide_inference_through_the_api(trained):
+    from mmseg.apis import inference_model, init_model
+    model = init_model(trained['cfg'], trained['ckpt'], device='cpu')
+    whole = inference_model(model, val_image(trained)).seg_logits.data
+    model.cfg.model.test_cfg = dict(
+        mode='slide', crop_size=(64, 64), stride=(32, 32))
+    model.test_cfg = model.cfg.model.test_cfg
+    slide = inference_model(model, val_image(trained)).seg_logits.data
+    assert slide.shape == whole.shape
+    assert torch.isfinite(slide).all()
+    assert not np.allclose(slide.numpy(), whole.numpy())

@@ -1,0 +1,78 @@
+"""Every shipped config loads, builds its model and holds the settings that
+configs/README.md lists for it."""
+import glob
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+from mmseg.registry import MODELS
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIGS = sorted(
+    osp.relpath(p, REPO) for p in glob.glob(
+        osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
+    if '_base_' not in p)
+
+# config: (type, depth, K, batch/GPU, crop, (lambda1, lambda2), lr, amp)
+EXPECTED = {
+    'configs/deeplabv3_infopro_cityscapes.py':
+    ('InfoProEncoderDecoder', 101, 2, 4, (512, 1024), (1.5, 1.0), 0.01, False),
+    'configs/infopro/deeplabv3-infopro-k2_r101-d8_2xb4-40k_cityscapes-512x1024.py':  # noqa: E501
+    ('InfoProEncoderDecoder', 101, 2, 4, (512, 1024), (1.5, 1.0), 0.01, False),
+    'configs/infopro/deeplabv3-infopro-k2_r101-d8_2xb6-40k_cityscapes-512x1024.py':  # noqa: E501
+    ('InfoProEncoderDecoder', 101, 2, 6, (512, 1024), (1.0, 0.1), 0.015,
+     False),
+    'configs/infopro/deeplabv3-infopro-k2_r101-d8_2xb4-40k_cityscapes-640x1280.py':  # noqa: E501
+    ('InfoProEncoderDecoder', 101, 2, 4, (640, 1280), (2.0, 1.0), 0.015,
+     False),
+    'configs/infopro/deeplabv3-infopro-k4_r101-d8_2xb4-40k_cityscapes-512x1024.py':  # noqa: E501
+    ('InfoProEncoderDecoder', 101, 4, 4, (512, 1024), (1.5, 1.0), 0.01, False),
+    'configs/infopro/deeplabv3-infopro-k2_r50-d8_2xb4-40k_cityscapes-512x1024.py':  # noqa: E501
+    ('InfoProEncoderDecoder', 50, 2, 4, (512, 1024), (1.5, 1.0), 0.01, False),
+    'configs/infopro/deeplabv3-infopro-k4_r50-d8_2xb4-40k_cityscapes-512x1024.py':  # noqa: E501
+    ('InfoProEncoderDecoder', 50, 4, 4, (512, 1024), (1.5, 1.0), 0.01, False),
+    'configs/infopro/deeplabv3-greedy-k2_r101-d8_2xb4-40k_cityscapes-512x1024.py':  # noqa: E501
+    ('InfoProEncoderDecoder', 101, 2, 4, (512, 1024), (0.0, 1.0), 0.01, False),
+    'configs/infopro/deeplabv3-infopro-k2_r101-d8_2xb4-amp-40k_cityscapes-512x1024.py':  # noqa: E501
+    ('InfoProEncoderDecoder', 101, 2, 4, (512, 1024), (1.5, 1.0), 0.01, True),
+    'configs/infopro/deeplabv3-infopro-k4_r101-d8_2xb4-amp-40k_cityscapes-512x1024.py':  # noqa: E501
+    ('InfoProEncoderDecoder', 101, 4, 4, (512, 1024), (1.5, 1.0), 0.01, True),
+    'configs/infopro/deeplabv3_r101-d8_2xb4-40k_cityscapes-512x1024.py':
+    ('EncoderDecoder', 101, 1, 4, (512, 1024), None, 0.01, False),
+    'configs/infopro/deeplabv3_r50-d8_2xb4-40k_cityscapes-512x1024.py':
+    ('EncoderDecoder', 50, 1, 4, (512, 1024), None, 0.01, False),
+    'configs/infopro/deeplabv3_r101-d8_2xb4-amp-40k_cityscapes-512x1024.py':
+    ('EncoderDecoder', 101, 1, 4, (512, 1024), None, 0.01, True),
+    'configs/demo/deeplabv3-infopro_r18-d8_1xb4-300_synthetic-cityscapes-128x256.py':  # noqa: E501
+    ('InfoProEncoderDecoder', 18, 2, 4, (128, 256), (1.5, 1.0), 0.01, False),
+}
+
+
+def test_every_config_is_listed():
+    assert set(CONFIGS) == set(EXPECTED)
+
+
+@pytest.mark.parametrize('path', CONFIGS)
+def test_config_settings_and_model(path):
+    cfg = Config.fromfile(osp.join(REPO, path))
+    kind, depth, k, batch, crop, lambdas, lr, amp = EXPECTED[path]
+    assert cfg.default_scope == 'mmseg'
+    assert cfg.model.type == kind
+    assert cfg.model.backbone.depth == depth
+    assert cfg.train_dataloader.batch_size == batch
+    assert tuple(cfg.model.data_preprocessor.size) == crop
+    crops = [
+        t['crop_size'] for t in cfg.train_dataloader.dataset.pipeline
+        if t['type'] == 'RandomCrop'
+    ]
+    assert crops == [crop]
+    assert cfg.optim_wrapper.optimizer.lr == lr
+    assert (cfg.optim_wrapper.type == 'AmpOptimWrapper') == amp
+    assert {'type': 'WeightsOnlyCheckpointHook'} in cfg.custom_hooks
+    if lambdas is not None:
+        head = cfg.model.local_head
+        assert (head.loss_recon_weight, head.loss_task_weight) == lambdas
+        assert cfg.model.backbone.num_local_modules == k
+    model = MODELS.build(cfg.model)
+    assert getattr(model.backbone, 'num_local_modules', 1) == k
+    assert len(getattr(model, 'local_heads', [])) == k - 1

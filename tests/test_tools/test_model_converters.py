@@ -1,0 +1,57 @@
+"""tools/model_converters/infopro2mmseg.py: deploy without the plugin."""
+import glob
+import os.path as osp
+
+import torch
+from mmengine.config import Config
+from mmengine.runner import load_checkpoint
+from mmseg.apis import inference_model, init_model
+from mmseg.registry import MODELS
+
+
+def test_export_loads_strictly_into_plain_mmseg(trained, tmp_path, run_python):
+    dst, cfg_out = tmp_path / 'plain.pth', tmp_path / 'plain_cfg.py'
+    run_python(trained['repo_root'],
+               'tools/model_converters/infopro2mmseg.py', trained['ckpt'],
+               str(dst), '--config', trained['cfg'], '--out-config',
+               str(cfg_out))
+    ckpt = torch.load(dst, weights_only=True)
+    assert not any(k.startswith('local_heads.') for k in ckpt['state_dict'])
+    assert set(ckpt) == {'meta', 'state_dict'}
+
+    cfg = Config.fromfile(str(cfg_out))
+    assert 'custom_imports' not in cfg
+    assert cfg.model.type == 'EncoderDecoder'
+    assert cfg.model.backbone.type == 'ResNetV1c'
+    plain = MODELS.build(cfg.model)
+    load_checkpoint(plain, str(dst), strict=True)  # nothing missing or extra
+
+    img = sorted(
+        glob.glob(
+            osp.join(trained['data_root'], 'leftImg8bit', 'val', '*',
+                     '*.png')))[0]
+    ours = init_model(trained['cfg'], trained['ckpt'], device='cpu')
+    theirs = init_model(str(cfg_out), str(dst), device='cpu')
+    a = inference_model(ours, img)
+    b = inference_model(theirs, img)
+    torch.testing.assert_close(a.seg_logits.data, b.seg_logits.data)
+    assert torch.equal(a.pred_sem_seg.data, b.pred_sem_seg.data)
+
+
+def test_export_refuses_to_overwrite_and_can_drop_aux(trained, tmp_path,
+                                                      run_python):
+    dst = tmp_path / 'plain.pth'
+    dst.write_bytes(b'keep me')
+    proc = run_python(
+        trained['repo_root'],
+        'tools/model_converters/infopro2mmseg.py',
+        trained['ckpt'],
+        str(dst),
+        check=False)
+    assert proc.returncode != 0 and '--overwrite' in proc.stderr
+    assert dst.read_bytes() == b'keep me'
+    run_python(trained['repo_root'], 'tools/model_converters/infopro2mmseg.py',
+               trained['ckpt'], str(dst), '--drop-aux', '--overwrite')
+    keys = torch.load(dst, weights_only=True)['state_dict']
+    assert not any(k.startswith('auxiliary_head.') for k in keys)
+    assert any(k.startswith('decode_head.') for k in keys)

@@ -1,0 +1,86 @@
+"""Export an InfoPro checkpoint (and config) to plain mmseg.
+
+The local heads only exist for training; dropping them leaves exactly the
+state dict of mmseg's DeepLab-V3 with the same backbone, which then loads
+with ``strict=True`` and predicts the same, so deployment needs no plugin.
+
+Examples:
+    python tools/model_converters/infopro2mmseg.py SRC.pth DST.pth
+    python tools/model_converters/infopro2mmseg.py SRC.pth DST.pth \
+        --config configs/deeplabv3_infopro_cityscapes.py \
+        --out-config plain_cfg.py
+"""
+import argparse
+import os.path as osp
+import sys
+
+import torch
+from mmengine.config import Config, ConfigDict
+
+from mmseg_infopro.models.utils import to_plain_model_cfg, to_plain_state_dict
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Export an InfoPro checkpoint to plain mmseg')
+    parser.add_argument('src', help='InfoPro checkpoint')
+    parser.add_argument('dst', help='where to write the plain checkpoint')
+    parser.add_argument('--config', help='the InfoPro config of SRC')
+    parser.add_argument(
+        '--out-config',
+        help='write the matching plain mmseg config here '
+        '(needs --config)')
+    parser.add_argument(
+        '--drop-aux',
+        action='store_true',
+        help='also drop the auxiliary head (unused at '
+        'inference; the written config then has none)')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace existing output files')
+    args = parser.parse_args()
+    if args.out_config and not args.config:
+        parser.error('--out-config needs --config')
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    for out in filter(None, (args.dst, args.out_config)):
+        if osp.exists(out) and not args.overwrite:
+            sys.exit(f'error: {out} exists; pass --overwrite to replace it.')
+    try:
+        ckpt = torch.load(args.src, map_location='cpu', weights_only=True)
+    except FileNotFoundError:
+        sys.exit(f'error: checkpoint {args.src!r} does not exist.')
+    except Exception as e:  # torch raises UnpicklingError or RuntimeError
+        sys.exit(f'error: {args.src} does not load with weights_only=True '
+                 f'({type(e).__name__}). Checkpoints written by this '
+                 f'project\'s tools/train.py do; see docs/faq.md.')
+    state_dict = ckpt.get('state_dict', ckpt)
+    plain = to_plain_state_dict(state_dict, args.drop_aux)
+    meta = {
+        k: v
+        for k, v in ckpt.get('meta', {}).items()
+        if k in ('dataset_meta', 'mmengine_version', 'iter', 'epoch')
+    }
+    torch.save(dict(meta=meta, state_dict=plain), args.dst)
+    print(f'wrote {args.dst}: kept {len(plain)} of {len(state_dict)} '
+          f'tensors (dropped the local heads'
+          f'{" and the auxiliary head" if args.drop_aux else ""})')
+    if args.out_config:
+        cfg = Config.fromfile(args.config)
+        cfg.model = ConfigDict(to_plain_model_cfg(cfg.model, args.drop_aux))
+        cfg.pop('custom_imports', None)
+        hooks = [
+            h for h in cfg.get('custom_hooks', [])
+            if h.get('type') != 'WeightsOnlyCheckpointHook'
+        ]
+        cfg.custom_hooks = hooks
+        cfg.dump(args.out_config)
+        print(f'wrote {args.out_config} (plain mmseg, no plugin needed)')
+
+
+if __name__ == '__main__':
+    main()
