@@ -1,4 +1,6 @@
 """tools/train.py, tools/test.py and resume, end to end on synthetic data."""
+import glob
+import json
 import os
 import os.path as osp
 
@@ -72,3 +74,16 @@ def test_bad_data_root_stops_with_a_clear_message(trained, tmp_path,
     assert 'does not exist' in proc.stderr
     assert 'docs/dataset_prepare.md' in proc.stderr
     assert 'Traceback' not in proc.stderr
+
+
+def test_module_losses_reach_the_vis_backends(trained):
+    # mmengine's visualizer gets the same scalars as the log; with
+    # TensorboardVisBackend enabled they go to TensorBoard the same way.
+    files = glob.glob(
+        osp.join(trained['work_dir'], '*', 'vis_data', 'scalars.json'))
+    assert files
+    with open(files[0]) as f:
+        rows = [json.loads(line) for line in f]
+    keys = set().union(*rows)
+    assert {'local1.task.loss_ce', 'local1.loss_recon', 'decode.loss_ce',
+            'aux.loss_ce', 'loss'} <= keys
