@@ -27,3 +27,6 @@ model = dict(
 train_dataloader = dict(batch_size=4)
 # Checkpoints stay loadable with torch's weights_only=True (torch >= 2.6).
 custom_hooks = [dict(type='WeightsOnlyCheckpointHook')]
+# Multi-process training: every local module's gradients are all-reduced once
+# per iteration (torch's DDP assumes one backward per forward).
+model_wrapper_cfg = dict(type='mmseg.InfoProDistributedDataParallel')

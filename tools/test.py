@@ -14,7 +14,7 @@ from mmengine.runner import Runner
 
 import mmseg_infopro  # noqa: F401  (registers the InfoPro modules)
 from mmseg_infopro.datasets import DatasetCheckError, check_dataloader_cfgs
-from mmseg_infopro.engine import load_runner_config
+from mmseg_infopro.engine import load_runner_config, setup_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -87,6 +87,10 @@ def main() -> None:
         check_dataloader_cfgs(cfg, ('test_dataloader', ),
                               not args.skip_data_check)
     except DatasetCheckError as e:
+        sys.exit(f'error: {e}')
+    try:
+        setup_distributed(cfg)
+    except ValueError as e:
         sys.exit(f'error: {e}')
     Runner.from_cfg(cfg).test()
 

@@ -19,7 +19,7 @@ from mmseg.registry import RUNNERS
 
 import mmseg_infopro  # noqa: F401  (registers the InfoPro modules)
 from mmseg_infopro.datasets import DatasetCheckError, check_dataloader_cfgs
-from mmseg_infopro.engine import load_runner_config
+from mmseg_infopro.engine import load_runner_config, setup_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -95,6 +95,10 @@ def main() -> None:
     except DatasetCheckError as e:
         sys.exit(f'error: {e}')
 
+    try:
+        setup_distributed(cfg)
+    except ValueError as e:
+        sys.exit(f'error: {e}')
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
         RUNNERS.build(cfg)
     runner.train()

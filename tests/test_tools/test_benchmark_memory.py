@@ -60,3 +60,41 @@ def test_plot_memory_writes_a_png(repo_root, tmp_path, run_python):
     again = run_python(
         repo_root, 'tools/analysis/plot_memory.py', str(src), check=False)
     assert again.returncode != 0 and '--overwrite' in again.stderr
+
+
+def test_fit_finds_the_largest_batch_that_trains(repo_root, tmp_path,
+                                                 run_python):
+    out = tmp_path / 'fit.json'
+    proc = run_python(repo_root, 'tools/analysis/fit.py', DEMO, '--budget',
+                      '100MB', '--device', 'cpu', '--crops', '64x128',
+                      '--methods', 'e2e', 'k2', '--amp', 'off', '--max-batch',
+                      '3', '--out', str(out))
+    report = json.loads(out.read_text())
+    assert set(report['table']) == {'e2e', 'k2'}
+    fits = {(t['case'], t['batch']): t['fits'] for t in report['trials']}
+    for spec, row in report['table'].items():
+        batch = row['64x128']
+        assert 0 <= batch <= 3
+        # What the table says was run: batch fits, batch + 1 does not.
+        if batch:
+            assert fits[(spec, batch)]
+        if batch < 3:
+            assert not fits[(spec, batch + 1)]
+    assert '| k2 |' in proc.stdout
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--budget', 'lots'], 'use a size such as 24GB'),
+    (['--budget', '1GB', '--crops', '512by1024'], 'must look like'),
+    (['--budget', '1GB', '--methods', 'k2+amp'], 'AMP is --amp'),
+])
+def test_fit_rejects_bad_arguments(repo_root, run_python, args, message):
+    proc = run_python(
+        repo_root,
+        'tools/analysis/fit.py',
+        DEMO,
+        '--device',
+        'cpu',
+        *args,
+        check=False)
+    assert proc.returncode != 0 and message in proc.stderr

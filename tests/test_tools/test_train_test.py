@@ -85,5 +85,7 @@ def test_module_losses_reach_the_vis_backends(trained):
     with open(files[0]) as f:
         rows = [json.loads(line) for line in f]
     keys = set().union(*rows)
-    assert {'local1.task.loss_ce', 'local1.loss_recon', 'decode.loss_ce',
-            'aux.loss_ce', 'loss'} <= keys
+    assert {
+        'local1.task.loss_ce', 'local1.loss_recon', 'decode.loss_ce',
+        'aux.loss_ce', 'loss'
+    } <= keys

@@ -20,6 +20,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
+from mmengine.model import revert_sync_batchnorm
 from mmengine.optim import OptimWrapper
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
@@ -212,7 +213,10 @@ class InfoProEncoderDecoder(EncoderDecoder):
         def nbytes(params) -> int:
             return sum(p.numel() * p.element_size() for p in params)
 
-        probe = copy.deepcopy(self).train()
+        # SyncBN would try to synchronise the probe's CPU tensors as soon as
+        # a process group exists (multi-GPU training builds models after
+        # starting it); plain BN measures the same activations.
+        probe = revert_sync_batchnorm(copy.deepcopy(self)).train()
         backbone = probe.backbone
         params = list(probe.parameters())
         inputs = torch.rand(2, 3, *size)
@@ -251,7 +255,8 @@ class InfoProEncoderDecoder(EncoderDecoder):
             key = (backbone.element_out_channels(element),
                    backbone.element_out_stride(element))
             if key not in head_costs:
-                head = probe._build_local_head(0, element).train()
+                head = revert_sync_batchnorm(
+                    probe._build_local_head(0, element)).train()
                 feat = feats[element].detach().requires_grad_()
                 head_params = list(head.parameters())
                 head_costs[key] = scale * saved_activation_bytes(
@@ -338,13 +343,17 @@ class InfoProEncoderDecoder(EncoderDecoder):
             # backwards are still a single iteration.
             optim_wrapper._inner_count = count
 
-    def train_step(self, data: Union[dict, tuple, list],
-                   optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:
-        """One module-wise training iteration (see the module docstring).
+    def forward_backward(self, data: Union[dict, tuple, list],
+                         optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:
+        """Forward and backward of every module, no optimizer step.
+
+        The gradients of all modules are accumulated in ``.grad``; a model
+        wrapper can reduce them across processes before the step (see
+        :class:`~mmseg_infopro.engine.InfoProDistributedDataParallel`).
 
         Args:
             data (dict | tuple | list): A batch from the dataloader.
-            optim_wrapper (OptimWrapper): Updates all parameters.
+            optim_wrapper (OptimWrapper): Scales and runs the backwards.
 
         Returns:
             dict[str, Tensor]: Detached log variables: every module's loss
@@ -377,9 +386,25 @@ class InfoProEncoderDecoder(EncoderDecoder):
             module_vars.pop('loss')
             log_vars.update((k, v.detach()) for k, v in module_vars.items())
             del losses, loss
+        log_vars['loss'] = total
+        log_vars.move_to_end('loss', last=False)
+        return log_vars
+
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:
+        """One module-wise training iteration (see the module docstring):
+        :meth:`forward_backward`, then one optimizer step for all modules
+        (unless gradients are being accumulated).
+
+        Args:
+            data (dict | tuple | list): A batch from the dataloader.
+            optim_wrapper (OptimWrapper): Updates all parameters.
+
+        Returns:
+            dict[str, Tensor]: The log variables of :meth:`forward_backward`.
+        """
+        log_vars = self.forward_backward(data, optim_wrapper)
         if optim_wrapper.should_update():
             optim_wrapper.step()
             optim_wrapper.zero_grad()
-        log_vars['loss'] = total
-        log_vars.move_to_end('loss', last=False)
         return log_vars

@@ -1,0 +1,8 @@
+"""Measurement of training memory and speed (no registration)."""
+from .train_memory import (build_case_config, environment, measure_case,
+                           parse_case, run_case)
+
+__all__ = [
+    'build_case_config', 'environment', 'measure_case', 'parse_case',
+    'run_case'
+]

@@ -1,0 +1,297 @@
+"""Measure the peak memory and speed of real training steps.
+
+The engine behind ``tools/analysis/benchmark_memory.py`` and
+``tools/analysis/fit.py``: a *case* (E2E or InfoPro with K modules, with or
+without gradient checkpointing and mixed precision) runs ``train_step`` on
+random images and labels, in a fresh process so that no case inherits another
+one's allocations.
+
+Memory: on CUDA the peak of ``torch.cuda.max_memory_allocated`` over the timed
+iterations (weights, gradients, optimizer state, activations); on CPU the
+growth of the peak resident set (VmHWM, reset first) over the resident set
+before the timed iterations, with ``MALLOC_MMAP_THRESHOLD_=131072`` set for
+the process so that freed activations leave the resident set.
+"""
+import argparse
+import contextlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from typing import Dict, List, Optional, Sequence
+
+import torch
+
+__all__ = [
+    'parse_case', 'build_case_config', 'measure_case', 'run_case',
+    'environment'
+]
+
+RESULT_TAG = 'TRAIN_MEMORY_RESULT '
+
+
+def parse_case(spec: str) -> Dict:
+    """Parse a case such as ``'k4+amp+split=5,9,20'``.
+
+    ``e2e`` is mmseg's own EncoderDecoder + ResNetV1c with the same backbone
+    and heads, ``k<N>`` InfoPro with N local modules; options joined with
+    ``+``: ``cp`` (backbone.with_cp), ``amp`` (fp16 autocast with loss
+    scaling on CUDA, bf16 autocast on CPU), ``split=a,b`` (explicit split
+    points, InfoPro only).
+
+    Raises:
+        ValueError: For anything else, naming the case.
+    """
+    parts = spec.split('+')
+    case = dict(name=spec, k=None, cp=False, amp=False, split=None)
+    if parts[0] == 'e2e':
+        case['k'] = 0
+    elif parts[0].startswith('k') and parts[0][1:].isdigit() and int(
+            parts[0][1:]) >= 1:
+        case['k'] = int(parts[0][1:])
+    else:
+        raise ValueError(f'case {spec!r} must start with "e2e" or "k<N>".')
+    for opt in parts[1:]:
+        if opt in ('cp', 'amp'):
+            case[opt] = True
+        elif opt.startswith('split=') and case['k']:
+            case['split'] = tuple(int(p) for p in opt[6:].split(','))
+        else:
+            raise ValueError(f'unknown option {opt!r} in case {spec!r} '
+                             f'(cp, amp, split=a,b for k<N> cases).')
+    return case
+
+
+def build_case_config(config: str,
+                      case: Dict,
+                      crop: Sequence[int],
+                      cfg_options: Optional[Dict] = None):
+    """The config of one case: InfoPro as configured, or its E2E twin."""
+    from mmengine.config import Config, ConfigDict
+
+    from mmseg_infopro.models.utils import to_plain_model_cfg
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if case['k'] == 0:
+        cfg.model = ConfigDict(to_plain_model_cfg(cfg.model))
+    else:
+        cfg.model.backbone.num_local_modules = case['k']
+        cfg.model.backbone.split_points = case['split']
+    cfg.model.pretrained = None
+    cfg.model.data_preprocessor.size = tuple(crop)
+    cfg.model.backbone.with_cp = case['cp']
+    return cfg
+
+
+def _rss_bytes() -> int:
+    with open('/proc/self/statm') as f:
+        return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+
+
+def _peak_rss_bytes() -> int:
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith('VmHWM:'):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError('VmHWM not in /proc/self/status')
+
+
+def measure_case(config: str,
+                 spec: str,
+                 batch: int,
+                 crop: Sequence[int],
+                 device: str = 'cpu',
+                 iters: int = 3,
+                 warmup: int = 1,
+                 cfg_options: Optional[Dict] = None,
+                 memory_fraction: Optional[float] = None) -> Dict:
+    """Measure one case in this process (see :func:`run_case`)."""
+    from mmengine.model import revert_sync_batchnorm
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.structures import PixelData
+    from mmseg.registry import MODELS
+    from mmseg.structures import SegDataSample
+    from mmseg.utils import register_all_modules
+
+    import mmseg_infopro  # noqa: F401
+    register_all_modules(init_default_scope=True)
+    case = parse_case(spec)
+    dev = torch.device(device)
+    if memory_fraction is not None:
+        torch.cuda.set_per_process_memory_fraction(memory_fraction, dev)
+    cfg = build_case_config(config, case, crop, cfg_options)
+    torch.manual_seed(0)
+    model = revert_sync_batchnorm(MODELS.build(cfg.model)).to(dev).train()
+    if batch == 1:
+        # One image cannot be batch-normalised after the ASPP image pooling
+        # (1x1); across GPUs SyncBN can. Running statistics keep the memory.
+        for m in model.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                m.eval()
+    optim_cfg = dict(cfg.optim_wrapper)
+    optim_cfg['type'] = 'OptimWrapper'
+    if case['amp'] and dev.type == 'cuda':
+        optim_cfg.update(type='AmpOptimWrapper', loss_scale='dynamic')
+    optim_wrapper = build_optim_wrapper(model, optim_cfg)
+    if case['amp'] and dev.type == 'cpu':
+        context = optim_wrapper.optim_context
+
+        @contextlib.contextmanager
+        def bf16_context(model):
+            with context(model), torch.autocast('cpu', torch.bfloat16):
+                yield
+
+        optim_wrapper.optim_context = bf16_context
+    h, w = crop
+    gen = torch.Generator().manual_seed(0)
+    data = dict(
+        inputs=[
+            torch.randint(0, 256, (3, h, w), generator=gen, dtype=torch.uint8)
+            for _ in range(batch)
+        ],
+        data_samples=[
+            SegDataSample(
+                gt_sem_seg=PixelData(
+                    data=torch.randint(0, 19, (1, h, w), generator=gen)),
+                metainfo=dict(
+                    img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w)))
+            for _ in range(batch)
+        ])
+
+    def step() -> float:
+        if dev.type == 'cuda':
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        model.train_step(data, optim_wrapper)
+        if dev.type == 'cuda':
+            torch.cuda.synchronize()
+        return time.perf_counter() - start
+
+    for _ in range(warmup):
+        step()
+    if dev.type == 'cuda':
+        torch.cuda.reset_peak_memory_stats()
+    else:
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')  # resets VmHWM, the peak resident set
+        base = _rss_bytes()
+    times = [step() for _ in range(iters)]
+    if dev.type == 'cuda':
+        peak = torch.cuda.max_memory_allocated()
+    else:
+        peak = _peak_rss_bytes() - base
+    return dict(
+        case=case['name'],
+        k=case['k'],
+        split_points=list(getattr(model.backbone, 'split_points', None) or []),
+        with_cp=case['cp'],
+        amp=case['amp'],
+        batch=batch,
+        crop=list(crop),
+        fits=True,
+        peak_mb=peak / 2**20,
+        sec_per_iter=statistics.median(times),
+        times=times)
+
+
+def run_case(config: str,
+             spec: str,
+             batch: int,
+             crop: Sequence[int],
+             device: str = 'cpu',
+             iters: int = 3,
+             warmup: int = 1,
+             cfg_options: Optional[List[str]] = None,
+             memory_fraction: Optional[float] = None) -> Dict:
+    """Measure one case in a fresh process.
+
+    Args:
+        config (str): The InfoPro config.
+        spec (str): The case (see :func:`parse_case`).
+        batch (int): Images per step.
+        crop (Sequence[int]): (H, W) of the images.
+        device (str): 'cpu' or 'cuda'.
+        iters (int): Timed iterations (the median time is reported).
+        warmup (int): Untimed iterations first.
+        cfg_options (list[str], optional): ``key=value`` config overrides.
+        memory_fraction (float, optional): CUDA only: cap the process with
+            ``torch.cuda.set_per_process_memory_fraction``; running out of
+            memory then gives ``fits=False`` instead of an error.
+
+    Returns:
+        dict: ``case, k, split_points, with_cp, amp, batch, crop, fits,
+        peak_mb, sec_per_iter, times``.
+
+    Raises:
+        RuntimeError: When the case fails other than by running out of
+            memory, with the end of its output.
+    """
+    parse_case(spec)
+    job = dict(
+        config=config,
+        spec=spec,
+        batch=batch,
+        crop=list(crop),
+        device=device,
+        iters=iters,
+        warmup=warmup,
+        cfg_options=cfg_options or [],
+        memory_fraction=memory_fraction)
+    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_='131072')
+    proc = subprocess.run([sys.executable, '-m', __name__,
+                           json.dumps(job)],
+                          env=env,
+                          capture_output=True,
+                          text=True)
+    lines = [
+        ln for ln in proc.stdout.splitlines() if ln.startswith(RESULT_TAG)
+    ]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f'case {spec!r} (batch {batch}, crop {crop}) '
+                           f'failed with exit {proc.returncode}:\n'
+                           f'{proc.stdout[-2000:]}{proc.stderr[-3000:]}')
+    return json.loads(lines[-1][len(RESULT_TAG):])
+
+
+def environment(device: str) -> Dict:
+    """Versions and machine, to record next to measurements."""
+    import mmcv
+    import mmengine
+    import mmseg
+    env = dict(
+        python=platform.python_version(),
+        torch=torch.__version__,
+        mmcv=mmcv.__version__,
+        mmengine=mmengine.__version__,
+        mmseg=mmseg.__version__,
+        machine=platform.machine(),
+        cpus=os.cpu_count())
+    if device == 'cuda':
+        env.update(gpu=torch.cuda.get_device_name(0), cuda=torch.version.cuda)
+    return env
+
+
+def _main() -> None:
+    from mmengine.config import DictAction
+    job = json.loads(sys.argv[1])
+    options = {}
+    if job['cfg_options']:
+        parser = argparse.ArgumentParser()
+        parser.add_argument('--o', nargs='+', action=DictAction)
+        options = parser.parse_args(['--o', *job['cfg_options']]).o
+    try:
+        result = measure_case(job['config'], job['spec'], job['batch'],
+                              job['crop'], job['device'], job['iters'],
+                              job['warmup'], options, job['memory_fraction'])
+    except torch.OutOfMemoryError:
+        result = dict(
+            case=job['spec'], batch=job['batch'], crop=job['crop'], fits=False)
+    print(RESULT_TAG + json.dumps(result), flush=True)
+
+
+if __name__ == '__main__':
+    _main()

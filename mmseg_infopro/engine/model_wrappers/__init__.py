@@ -1,0 +1,3 @@
+from .infopro_ddp import InfoProDistributedDataParallel
+
+__all__ = ['InfoProDistributedDataParallel']

@@ -1,0 +1,137 @@
+"""Data-parallel training for module-wise (InfoPro) models.
+
+torch's DistributedDataParallel reduces gradients inside each backward, which
+assumes one backward per forward; InfoPro runs one backward per local module.
+This wrapper lets every module's backward run locally and all-reduces the
+accumulated gradients of all modules exactly once per optimizer step, in a few
+flat buckets. It also works on CPU hosts (gloo), where mmengine's default
+wrapper fails because it passes ``device_ids``.
+"""
+import logging
+from typing import Dict, List, Union
+
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+from mmengine.logging import print_log
+from mmengine.model import revert_sync_batchnorm
+from mmengine.optim import OptimWrapper
+from mmseg.registry import MODEL_WRAPPERS
+from torch import Tensor
+from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
+
+__all__ = ['InfoProDistributedDataParallel']
+
+
+@MODEL_WRAPPERS.register_module()
+class InfoProDistributedDataParallel(nn.Module):
+    """Distributed data parallelism for ``InfoProEncoderDecoder`` (and any
+    mmengine model).
+
+    ``train_step`` runs the model's forward and backward passes (module by
+    module for models with ``forward_backward``, else the usual single
+    loss), then, when the optim wrapper is about to step, averages every
+    gradient over the processes in one all-reduce per bucket and steps.
+    Parameters start equal (broadcast from rank 0 here and by the runner
+    after weight init), so they stay equal. Set it in a config with
+    ``model_wrapper_cfg = dict(type='mmseg.InfoProDistributedDataParallel')``;
+    the runner uses it when ``--launcher`` is not ``none``.
+
+    On CPU, SyncBN layers (mmseg's Cityscapes configs) are turned into
+    plain BN with a warning: torch's SyncBN needs GPU tensors.
+
+    Args:
+        module (nn.Module): The model to train.
+        broadcast_buffers (bool): Copy rank 0's buffers (e.g. BN running
+            statistics) to all ranks before every iteration. mmengine's
+            default wrapper does not. Defaults to False.
+        bucket_size_mb (float): Size of the flat buckets that are reduced
+            together. Defaults to 25.
+    """
+
+    def __init__(self,
+                 module: nn.Module,
+                 broadcast_buffers: bool = False,
+                 bucket_size_mb: float = 25) -> None:
+        super().__init__()
+        if not (dist.is_available() and dist.is_initialized()):
+            raise RuntimeError(
+                'InfoProDistributedDataParallel needs an initialised process '
+                'group: launch with torchrun and --launcher pytorch.')
+        if bucket_size_mb <= 0:
+            raise ValueError(
+                f'bucket_size_mb must be > 0, got {bucket_size_mb}.')
+        params = list(module.parameters())
+        if params and params[0].device.type == 'cpu' and any(
+                isinstance(m, nn.SyncBatchNorm) for m in module.modules()):
+            print_log(
+                'SyncBN needs GPU tensors: using per-process BN on CPU.',
+                logger='current',
+                level=logging.WARNING)
+            module = revert_sync_batchnorm(module)
+        self.module = module
+        self.broadcast_buffers = broadcast_buffers
+        self.bucket_bytes = int(bucket_size_mb * 2**20)
+        self._broadcast(self.module.state_dict().values())
+
+    @staticmethod
+    def _broadcast(tensors) -> None:
+        for t in tensors:
+            dist.broadcast(t, src=0)
+
+    def _buckets(self, tensors: List[Tensor]) -> List[List[Tensor]]:
+        """Group tensors of one dtype/device into buckets of bounded size."""
+        groups: Dict[tuple, List[List[Tensor]]] = {}
+        for t in tensors:
+            buckets = groups.setdefault((t.dtype, t.device), [[]])
+            size = sum(x.numel() * x.element_size() for x in buckets[-1])
+            if buckets[-1] and size + t.numel() * t.element_size() > \
+                    self.bucket_bytes:
+                buckets.append([])
+            buckets[-1].append(t)
+        return [b for buckets in groups.values() for b in buckets]
+
+    def all_reduce_gradients(self) -> None:
+        """Average the gradients of all trainable parameters over ranks."""
+        world_size = dist.get_world_size()
+        grads = []
+        for p in self.module.parameters():
+            if p.requires_grad:
+                if p.grad is None:
+                    # Every rank must reduce the same tensors in the same
+                    # order, used in this iteration or not.
+                    p.grad = torch.zeros_like(p)
+                grads.append(p.grad)
+        for bucket in self._buckets(grads):
+            flat = _flatten_dense_tensors(bucket)
+            dist.all_reduce(flat)
+            flat /= world_size
+            for grad, synced in zip(bucket,
+                                    _unflatten_dense_tensors(flat, bucket)):
+                grad.copy_(synced)
+
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:
+        """Forward/backward locally, all-reduce once, one optimizer step."""
+        if self.broadcast_buffers:
+            self._broadcast(self.module.buffers())
+        module = self.module
+        if hasattr(module, 'forward_backward'):
+            log_vars = module.forward_backward(data, optim_wrapper)
+        else:
+            with optim_wrapper.optim_context(module):
+                data = module.data_preprocessor(data, True)
+                losses = module._run_forward(data, mode='loss')
+            loss, log_vars = module.parse_losses(losses)
+            optim_wrapper.backward(optim_wrapper.scale_loss(loss))
+        if optim_wrapper.should_update():
+            self.all_reduce_gradients()
+            optim_wrapper.step()
+            optim_wrapper.zero_grad()
+        return log_vars
+
+    def val_step(self, data: Union[dict, tuple, list]) -> list:
+        return self.module.val_step(data)
+
+    def test_step(self, data: Union[dict, tuple, list]) -> list:
+        return self.module.test_step(data)
