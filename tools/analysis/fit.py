@@ -6,8 +6,8 @@ under ``torch.cuda.set_per_process_memory_fraction(budget / card memory)``
 (a step that runs out of memory does not fit); on CPU, a measured mode
 compares the peak resident-set growth (activations and gradients) with the
 budget. Memory is about linear in the batch, so two runs at the smallest crop
-predict every crop's largest batch, and each prediction is then checked by
-running it and the next batch size.
+predict every crop's largest batch; a search from that prediction then
+finds, by running them, a batch that fits next to one that does not.
 
 Examples:
     python tools/analysis/fit.py configs/deeplabv3_infopro_cityscapes.py \\
@@ -103,13 +103,19 @@ class Prober:
             scale = h * w / (base[0] * base[1])
             guess = math.floor(
                 (self.budget / 2**20 - fixed) / max(per_sample * scale, 1e-6))
+            # Gallop from the prediction until a batch that fits lies next
+            # to one that does not, bisecting once both bounds are known.
+            fits, fails, step = 0, self.args.max_batch + 1, 1
             batch = max(1, min(guess, self.args.max_batch))
-            while batch >= 1 and not self.run(spec, batch, (h, w))['fits']:
-                batch -= 1
-            while 1 <= batch < self.args.max_batch and self.run(
-                    spec, batch + 1, (h, w))['fits']:
-                batch += 1
-            found[f'{h}x{w}'] = batch
+            while fails - fits > 1:
+                if self.run(spec, batch, (h, w))['fits']:
+                    fits, batch = batch, batch + step
+                else:
+                    fails, batch = batch, batch - step
+                step *= 2
+                if not fits < batch < fails:
+                    batch = (fits + fails) // 2
+            found[f'{h}x{w}'] = fits
         return found
 
 
