@@ -83,9 +83,10 @@ def main() -> None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
 
+    # Every process checks the layout; one per machine reads every file.
+    read_files = not args.skip_data_check and os.environ['LOCAL_RANK'] == '0'
     try:
-        check_dataloader_cfgs(cfg, ('test_dataloader', ),
-                              not args.skip_data_check)
+        check_dataloader_cfgs(cfg, ('test_dataloader', ), read_files)
     except DatasetCheckError as e:
         sys.exit(f'error: {e}')
     try:

@@ -90,8 +90,10 @@ def main() -> None:
     loaders = ('train_dataloader',
                'val_dataloader') if cfg.get('val_cfg') else (
                    'train_dataloader', )
+    # Every process checks the layout; one per machine reads every file.
+    read_files = not args.skip_data_check and os.environ['LOCAL_RANK'] == '0'
     try:
-        check_dataloader_cfgs(cfg, loaders, not args.skip_data_check)
+        check_dataloader_cfgs(cfg, loaders, read_files)
     except DatasetCheckError as e:
         sys.exit(f'error: {e}')
 
