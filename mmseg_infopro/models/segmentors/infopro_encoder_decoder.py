@@ -138,7 +138,6 @@ class InfoProEncoderDecoder(EncoderDecoder):
         if len(profile_size) != 2 or min(profile_size) < 1:
             raise ValueError(
                 f'profile_size must be (H, W), got {profile_size!r}.')
-        self.num_local_modules = self.backbone.num_local_modules
         self.local_head_cfg = copy.deepcopy(local_head)
         if self.num_local_modules > 1 and local_head is None:
             raise ValueError(
@@ -153,6 +152,11 @@ class InfoProEncoderDecoder(EncoderDecoder):
             self._build_local_head(i, stop - 1)
             for i, (_, stop) in enumerate(self.backbone.module_ranges[:-1])
         ])
+
+    @property
+    def num_local_modules(self) -> int:
+        """K, as configured on the backbone."""
+        return self.backbone.num_local_modules
 
     def _build_local_head(self, module: int, element: int) -> nn.Module:
         """Local head of ``module`` (0-based), fed by ``element``'s output."""
