@@ -16,6 +16,9 @@ model = dict(
         # None: balance the measured activation memory of the modules.
         # The paper's hand-picked K = 2 split for ResNet-101 is (21,).
         split_points=None),
+    # Within 10 % of the most balanced split's memory, take the split whose
+    # local heads cost the fewest FLOPs (0: the most balanced split).
+    split_memory_tolerance=0.1,
     local_head=dict(
         type='InfoProHead',
         num_classes=19,

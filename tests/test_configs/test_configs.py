@@ -1,11 +1,14 @@
 """Every shipped config loads, builds its model and holds the settings that
 configs/README.md lists for it."""
+import copy
 import glob
 import os.path as osp
 
 import pytest
 from mmengine.config import Config
 from mmseg.registry import MODELS
+
+from mmseg_infopro.models.utils import to_plain_model_cfg
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(
@@ -73,6 +76,10 @@ def test_config_settings_and_model(path):
         head = cfg.model.local_head
         assert (head.loss_recon_weight, head.loss_task_weight) == lambdas
         assert cfg.model.backbone.num_local_modules == k
-    model = MODELS.build(cfg.model)
+    # EncoderDecoder moves `pretrained` into the backbone config it is given.
+    model = MODELS.build(copy.deepcopy(cfg.model))
     assert getattr(model.backbone, 'num_local_modules', 1) == k
     assert len(getattr(model, 'local_heads', [])) == k - 1
+    # The plain mmseg twin (E2E reference of the benchmark, exported config).
+    plain = MODELS.build(to_plain_model_cfg(cfg.model))
+    assert type(plain).__name__ == 'EncoderDecoder'

@@ -29,6 +29,7 @@ from mmseg.structures import SegDataSample
 from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig, SampleList,
                          add_prefix)
 from torch import Tensor
+from torch.utils.flop_counter import FlopCounterMode
 
 from ..utils import balanced_split, saved_activation_bytes
 
@@ -104,6 +105,14 @@ class InfoProEncoderDecoder(EncoderDecoder):
             activations scale with it while gradients do not. None means
             2 images of ``data_preprocessor.size`` (or of ``profile_size``).
             Defaults to None.
+        split_memory_tolerance (float): For the automatic split: how much
+            more memory (as a fraction of the most balanced split's largest
+            module) a split may need if its local heads cost fewer FLOPs
+            (forward + backward, measured). The cheapest such split is
+            taken, e.g. one whose task heads read 1024-channel layer3
+            features instead of a 2048-channel layer4 block, which costs
+            twice the compute. 0 takes the most balanced split.
+            Defaults to 0.1.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -119,6 +128,7 @@ class InfoProEncoderDecoder(EncoderDecoder):
                  pretrained: Optional[str] = None,
                  profile_size: Sequence[int] = (64, 128),
                  balance_shape: Optional[Sequence[int]] = None,
+                 split_memory_tolerance: float = 0.1,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(
             backbone=backbone,
@@ -138,6 +148,9 @@ class InfoProEncoderDecoder(EncoderDecoder):
         if len(profile_size) != 2 or min(profile_size) < 1:
             raise ValueError(
                 f'profile_size must be (H, W), got {profile_size!r}.')
+        if split_memory_tolerance < 0:
+            raise ValueError(f'split_memory_tolerance must be >= 0, got '
+                             f'{split_memory_tolerance!r}.')
         self.local_head_cfg = copy.deepcopy(local_head)
         if self.num_local_modules > 1 and local_head is None:
             raise ValueError(
@@ -146,7 +159,8 @@ class InfoProEncoderDecoder(EncoderDecoder):
         if self.backbone.split_points is None:
             self.backbone.set_split_points(
                 self._balanced_split_points(
-                    tuple(profile_size), balance_shape))
+                    tuple(profile_size), balance_shape,
+                    split_memory_tolerance))
         self._final_stages = self._stages_read_by_final_heads()
         self.local_heads = nn.ModuleList([
             self._build_local_head(i, stop - 1)
@@ -194,16 +208,19 @@ class InfoProEncoderDecoder(EncoderDecoder):
     # ------------------------------------------------------------------
     # Split search
     # ------------------------------------------------------------------
-    def _balanced_split_points(
-            self, size: Tuple[int, int],
-            balance_shape: Optional[Sequence[int]]) -> Tuple[int, ...]:
-        """Split points that minimise the largest module's training memory.
+    def _balanced_split_points(self, size: Tuple[int, int],
+                               balance_shape: Optional[Sequence[int]],
+                               tolerance: float) -> Tuple[int, ...]:
+        """Split points that minimise the largest module's training memory
+        (up to ``tolerance``, spent on cheaper local heads).
 
         A module's memory is modelled as the activations it saves for
         backward (measured on copies, so no BN statistics of this model
         change, with 2 random images of ``size`` and scaled to
         ``balance_shape``) plus the gradients alive while it runs: its own
-        and those of all earlier modules (optimizer steps come last).
+        and those of all earlier modules (optimizer steps come last). A
+        local head's compute is the FLOPs of its loss's forward and
+        backward, counted on the same batch.
         """
         if balance_shape is None:
             crop = getattr(self.data_preprocessor, 'size', None) or size
@@ -251,11 +268,10 @@ class InfoProEncoderDecoder(EncoderDecoder):
         final_cost = scale * saved_activation_bytes(
             lambda: probe._final_heads_loss(final_feats, samples), params)
         final_cost += nbytes(params) - nbytes(backbone.parameters())
-        head_costs: Dict[Tuple[int, int], float] = {}
+        # (channels, stride) -> (memory, FLOPs) of a local head there.
+        head_costs: Dict[Tuple[int, int], Tuple[float, float]] = {}
 
-        def boundary_cost(element: int, last: bool) -> float:
-            if last:
-                return final_cost + grads_upto[element + 1]
+        def head_cost(element: int) -> Tuple[float, float]:
             key = (backbone.element_out_channels(element),
                    backbone.element_out_stride(element))
             if key not in head_costs:
@@ -263,13 +279,27 @@ class InfoProEncoderDecoder(EncoderDecoder):
                     probe._build_local_head(0, element)).train()
                 feat = feats[element].detach().requires_grad_()
                 head_params = list(head.parameters())
-                head_costs[key] = scale * saved_activation_bytes(
+                memory = scale * saved_activation_bytes(
                     lambda: head.loss(feat, inputs, samples),
                     head_params) + nbytes(head_params)
-            return head_costs[key] + grads_upto[element + 1]
+                with FlopCounterMode(display=False) as counter:
+                    loss, _ = probe.parse_losses(
+                        head.loss(feat, inputs, samples))
+                    loss.backward()
+                head_costs[key] = memory, counter.get_total_flops()
+            return head_costs[key]
 
-        return balanced_split(element_costs, self.num_local_modules,
-                              boundary_cost)
+        def boundary_cost(element: int, last: bool) -> float:
+            if last:
+                return final_cost + grads_upto[element + 1]
+            return head_cost(element)[0] + grads_upto[element + 1]
+
+        return balanced_split(
+            element_costs,
+            self.num_local_modules,
+            boundary_cost,
+            head_flops=lambda element: head_cost(element)[1],
+            tolerance=tolerance)
 
     # ------------------------------------------------------------------
     # Module-wise losses

@@ -1,12 +1,53 @@
 """Choose module boundaries that minimise the largest module's cost."""
-from typing import Callable, List, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 __all__ = ['balanced_split']
 
+_INF = float('inf')
+#: Score of module [a, b), given whether it is the last one.
+ModuleScore = Callable[[int, int, bool], Any]
 
-def balanced_split(
-        element_costs: Sequence[float], num_modules: int,
-        boundary_cost: Callable[[int, bool], float]) -> Tuple[int, ...]:
+
+def _optimal_split(n: int, num_modules: int, value: ModuleScore,
+                   combine: Callable[[Any, Any], Any]) -> Tuple[int, ...]:
+    """Exact DP over contiguous splits of ``n`` elements into modules.
+
+    ``value(a, b, last)`` scores module ``[a, b)``; ``combine`` folds the
+    scores of consecutive modules and must be monotone (a better prefix
+    never makes the whole worse), which holds for ``max`` and for
+    ``(sum, max)`` compared lexicographically. Ties go to earlier split
+    points. O(K·N²).
+    """
+
+    def join(acc: Any, v: Any) -> Any:
+        return v if acc is None else combine(acc, v)
+
+    # best[k][b]: (best score of splitting [0, b) into k inner modules,
+    # start of the k-th one).
+    best: List[dict] = [{0: (None, 0)}]
+    for k in range(1, num_modules):
+        best.append({
+            b:
+            min((join(best[k - 1][a][0], value(a, b, False)), a)
+                for a in best[k - 1] if a < b)
+            for b in range(k, n)
+        })
+    k = num_modules - 1
+    _, start = min(
+        (join(best[k][a][0], value(a, n, True)), a) for a in best[k])
+    points = []
+    while k > 0:
+        points.append(start)
+        start = best[k][start][1]
+        k -= 1
+    return tuple(reversed(points))
+
+
+def balanced_split(element_costs: Sequence[float],
+                   num_modules: int,
+                   boundary_cost: Callable[[int, bool], float],
+                   head_flops: Optional[Callable[[int], float]] = None,
+                   tolerance: float = 0.0) -> Tuple[int, ...]:
     """Split a sequence into contiguous modules with the smallest maximum.
 
     The cost of a module ``[a, b)`` is ``sum(element_costs[a:b]) +
@@ -14,12 +55,25 @@ def balanced_split(
     its output (a local head for inner modules, the task heads for the
     last one). Exact dynamic programming, O(K·N²).
 
+    With ``head_flops``, the split is chosen in two steps: the smallest
+    achievable maximum M is found first; then, among the splits whose
+    largest module costs at most ``(1 + tolerance) · M``, the one whose
+    local heads need the fewest FLOPs is taken (ties: the smaller maximum).
+    The backbone's own compute is the same for every split; the local heads
+    are what a split adds.
+
     Args:
         element_costs (Sequence[float]): Cost of every element.
         num_modules (int): K, between 1 and ``len(element_costs)``.
         boundary_cost (Callable[[int, bool], float]): Cost of the head(s)
             trained on the output of element ``i``; the flag tells whether
             the module is the last one.
+        head_flops (Callable[[int], float], optional): FLOPs of the local
+            head trained on the output of element ``i`` (inner modules
+            only). None ignores compute. Defaults to None.
+        tolerance (float): How much larger than the minimum (as a fraction)
+            the largest module may be to save local-head FLOPs; only used
+            with ``head_flops``. Defaults to 0.
 
     Returns:
         tuple[int, ...]: K - 1 split points (the first element of each
@@ -32,6 +86,8 @@ def balanced_split(
     n = len(element_costs)
     if not 1 <= num_modules <= n:
         raise ValueError(f'num_modules must be in 1..{n}, got {num_modules}.')
+    if tolerance < 0:
+        raise ValueError(f'tolerance must be >= 0, got {tolerance}.')
     prefix = [0.0]
     for c in element_costs:
         prefix.append(prefix[-1] + c)
@@ -39,23 +95,18 @@ def balanced_split(
     def cost(a: int, b: int, last: bool) -> float:
         return prefix[b] - prefix[a] + boundary_cost(b - 1, last)
 
-    inf = float('inf')
-    # best[k][b]: smallest max cost of splitting elements [0, b) into k inner
-    # modules (none of them the last); choice[k][b]: start of the k-th one.
-    best: List[List[float]] = [[inf] * (n + 1) for _ in range(num_modules)]
-    choice: List[List[int]] = [[0] * (n + 1) for _ in range(num_modules)]
-    best[0][0] = 0.0
-    for k in range(1, num_modules):
-        for b in range(k, n):
-            for a in range(k - 1, b):
-                value = max(best[k - 1][a], cost(a, b, False))
-                if value < best[k][b]:
-                    best[k][b], choice[k][b] = value, a
-    k = num_modules - 1
-    start = min(range(k, n), key=lambda a: max(best[k][a], cost(a, n, True)))
-    points = []
-    while k > 0:
-        points.append(start)
-        start = choice[k][start]
-        k -= 1
-    return tuple(reversed(points))
+    points = _optimal_split(n, num_modules, cost, max)
+    if head_flops is None or num_modules == 1:
+        return points
+    bounds = (0, ) + points + (n, )
+    cap = (1 + tolerance) * max(
+        cost(a, b, b == n) for a, b in zip(bounds[:-1], bounds[1:]))
+
+    def flops_then_cost(a: int, b: int, last: bool) -> Tuple[float, float]:
+        c = cost(a, b, last)
+        if c > cap:
+            return _INF, _INF
+        return (0.0 if last else head_flops(b - 1)), c
+
+    return _optimal_split(n, num_modules, flops_then_cost, lambda x, y:
+                          (x[0] + y[0], max(x[1], y[1])))

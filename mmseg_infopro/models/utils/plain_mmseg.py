@@ -21,7 +21,8 @@ def to_plain_model_cfg(model_cfg: Mapping,
     ``InfoProEncoderDecoder`` becomes ``EncoderDecoder`` and
     ``InfoProResNetV1c`` becomes ``ResNetV1c``; the InfoPro-only keys
     (``local_head``, ``profile_size``, ``balance_shape``,
-    ``num_local_modules``, ``split_points``) are removed.
+    ``split_memory_tolerance``, ``num_local_modules``, ``split_points``) are
+    removed.
 
     Args:
         model_cfg (Mapping): An InfoPro (or plain) model config.
@@ -37,7 +38,8 @@ def to_plain_model_cfg(model_cfg: Mapping,
     backbone['type'] = PLAIN_TYPES.get(backbone['type'], backbone['type'])
     for key in ('num_local_modules', 'split_points'):
         backbone.pop(key, None)
-    for key in ('local_head', 'profile_size', 'balance_shape'):
+    for key in ('local_head', 'profile_size', 'balance_shape',
+                'split_memory_tolerance'):
         cfg.pop(key, None)
     if drop_auxiliary_head:
         cfg.pop('auxiliary_head', None)

@@ -229,6 +229,26 @@ def test_auto_split_is_valid_deterministic_and_side_effect_free(model_cfg):
             assert not buf.any(), name
 
 
+def test_auto_split_spends_the_tolerance_on_cheaper_local_heads(model_cfg):
+
+    def head_input(tolerance):
+        cfg = model_cfg(k=2)
+        cfg['split_memory_tolerance'] = tolerance
+        model = MODELS.build(cfg)
+        element = model.backbone.split_points[0] - 1
+        return (model.backbone.element_out_channels(element),
+                model.backbone.element_out_stride(element))
+
+    # R-18-D8: every block from layer2 on outputs stride 8, so the local
+    # head's compute grows with the channels it reads (128 -> 256 -> 512).
+    balanced, default, anything = (head_input(t) for t in (0.0, 0.1, 100.0))
+    assert balanced[1] == default[1] == anything[1] == 8
+    assert balanced[0] > anything[0]
+    assert balanced[0] >= default[0] >= anything[0]
+    # With no memory limit, the head reads the narrowest stride-8 output.
+    assert anything[0] == 128
+
+
 def test_bad_configs(model_cfg):
     cfg = model_cfg(k=2, split_points=(5, ))
     cfg['local_head'] = None
@@ -240,6 +260,10 @@ def test_bad_configs(model_cfg):
         MODELS.build(cfg)
     cfg = model_cfg(k=3, split_points=(3, 6), loss_recon_weight=(1, 2, 3))
     with pytest.raises(ValueError, match=r'\(first, last\)'):
+        MODELS.build(cfg)
+    cfg = model_cfg(k=2)
+    cfg['split_memory_tolerance'] = -0.1
+    with pytest.raises(ValueError, match='split_memory_tolerance'):
         MODELS.build(cfg)
 
 

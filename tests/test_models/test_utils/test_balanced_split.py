@@ -52,6 +52,45 @@ def test_heads_shift_the_boundary():
     assert balanced_split(costs, 2, lambda i, last: 20 if last else 0) == (4, )
 
 
-def test_rejects_bad_k():
+@pytest.mark.parametrize('seed', range(20))
+@pytest.mark.parametrize('tolerance', [0.0, 0.1, 0.5])
+def test_cheapest_heads_within_tolerance_matches_brute_force(seed, tolerance):
+    rng = random.Random(seed)
+    n = rng.randint(2, 9)
+    k = rng.randint(1, n)
+    costs = [rng.randint(1, 50) for _ in range(n)]
+    heads = [rng.randint(0, 30) for _ in range(n)]
+    flops = [rng.randint(1, 4) for _ in range(n)]
+
+    def boundary(i, last):
+        return 0 if last else heads[i]
+
+    cap = (1 + tolerance) * brute_force(costs, k, boundary)[0]
+    feasible = [(sum(flops[p - 1]
+                     for p in points), cost_of(points, costs, boundary))
+                for points in itertools.combinations(range(1, n), k - 1)
+                if cost_of(points, costs, boundary) <= cap]
+    points = balanced_split(costs, k, boundary, flops.__getitem__, tolerance)
+    assert cost_of(points, costs, boundary) <= cap
+    assert (sum(flops[p - 1]
+                for p in points), cost_of(points, costs,
+                                          boundary)) == min(feasible)
+
+
+def test_tolerance_trades_memory_for_cheaper_heads():
+    costs = [10] * 6
+    no_flops = balanced_split(costs, 2, lambda i, last: 0)
+    assert no_flops == (3, )
+    # The head on element 2's output is expensive, on element 3's cheap.
+    flops = [5, 5, 9, 1, 5, 5].__getitem__
+    assert balanced_split(costs, 2, lambda i, last: 0, flops, 0.0) == (3, )
+    # Module 1 = 4 elements costs 40 against the balanced 30: a third more.
+    assert balanced_split(costs, 2, lambda i, last: 0, flops, 0.3) == (3, )
+    assert balanced_split(costs, 2, lambda i, last: 0, flops, 0.34) == (4, )
+
+
+def test_rejects_bad_arguments():
     with pytest.raises(ValueError, match='num_modules'):
         balanced_split([1, 2], 3, lambda i, last: 0)
+    with pytest.raises(ValueError, match='tolerance'):
+        balanced_split([1, 2], 2, lambda i, last: 0, lambda i: 1, -0.1)
