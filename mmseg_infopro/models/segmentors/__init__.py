@@ -1,3 +1,4 @@
 from .infopro_encoder_decoder import InfoProEncoderDecoder
+from .local_heads import LocalHeads
 
-__all__ = ['InfoProEncoderDecoder']
+__all__ = ['InfoProEncoderDecoder', 'LocalHeads']

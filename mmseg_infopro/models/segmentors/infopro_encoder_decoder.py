@@ -20,6 +20,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 from mmengine.model import revert_sync_batchnorm
 from mmengine.optim import OptimWrapper
 from mmengine.structures import PixelData
@@ -32,6 +33,7 @@ from torch import Tensor
 from torch.utils.flop_counter import FlopCounterMode
 
 from ..utils import balanced_split, saved_activation_bytes
+from .local_heads import LocalHeads
 
 __all__ = ['InfoProEncoderDecoder']
 
@@ -161,11 +163,18 @@ class InfoProEncoderDecoder(EncoderDecoder):
                 self._balanced_split_points(
                     tuple(profile_size), balance_shape,
                     split_memory_tolerance))
+            print_log(
+                f'InfoPro: K={self.num_local_modules}, automatic '
+                f'split_points={self.backbone.split_points}',
+                logger='current')
         self._final_stages = self._stages_read_by_final_heads()
-        self.local_heads = nn.ModuleList([
+        heads = [
             self._build_local_head(i, stop - 1)
             for i, (_, stop) in enumerate(self.backbone.module_ranges[:-1])
-        ])
+        ]
+        # K = 1 keeps a plain empty list: its state dict is EncoderDecoder's.
+        self.local_heads = LocalHeads(
+            heads, self.backbone.split_points) if heads else nn.ModuleList()
 
     @property
     def num_local_modules(self) -> int:

@@ -5,9 +5,11 @@ import pytest
 import torch
 from mmengine.config import ConfigDict
 from mmengine.optim import OptimWrapper
+from mmengine.runner import load_checkpoint
 from mmseg.registry import MODELS, OPTIM_WRAPPERS
 
 from mmseg_infopro.models import InfoProEncoderDecoder
+from mmseg_infopro.models.utils import to_plain_state_dict
 
 
 def build(cfg):
@@ -247,6 +249,34 @@ def test_auto_split_spends_the_tolerance_on_cheaper_local_heads(model_cfg):
     assert balanced[0] >= default[0] >= anything[0]
     # With no memory limit, the head reads the narrowest stride-8 output.
     assert anything[0] == 128
+
+
+def test_checkpoint_of_another_split_is_refused(model_cfg, tmp_path):
+    path = str(tmp_path / 'k3.pth')
+    torch.save(
+        dict(
+            state_dict=build(model_cfg(k=3, split_points=(3,
+                                                          6))).state_dict()),
+        path)
+    # mmengine's loader, as in resume, load_from and init_model.
+    same = load_checkpoint(build(model_cfg(k=3, split_points=(3, 6))), path)
+    assert same['state_dict']['local_heads._extra_state'] == dict(
+        split_points=[3, 6])
+    # Element 6 has the shapes of element 5 (both layer3 of R-18): the
+    # heads would load without a word, trained on other features.
+    moved = build(model_cfg(k=3, split_points=(3, 7)))
+    with pytest.raises(ValueError, match=r'split_points=\(3, 6\)'):
+        load_checkpoint(moved, path)
+    # The way out the error names: the plain export has no local heads.
+    plain = str(tmp_path / 'plain.pth')
+    state = torch.load(path)['state_dict']
+    torch.save(dict(state_dict=to_plain_state_dict(state)), plain)
+    load_checkpoint(moved, plain)
+    torch.testing.assert_close(
+        moved.backbone.state_dict(), {
+            k[len('backbone.'):]: v
+            for k, v in state.items() if k.startswith('backbone.')
+        })
 
 
 def test_bad_configs(model_cfg):
