@@ -19,6 +19,9 @@ model = dict(
     # Within 10 % of the most balanced split's memory, take the split whose
     # local heads cost the fewest FLOPs (0: the most balanced split).
     split_memory_tolerance=0.1,
+    # The per-GPU batch (N, H, W) the automatic split balances memory for;
+    # keep it in step with train_dataloader.batch_size and the crop.
+    balance_shape=(4, 512, 1024),
     local_head=dict(
         type='InfoProHead',
         num_classes=19,

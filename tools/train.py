@@ -19,7 +19,8 @@ from mmseg.registry import RUNNERS
 
 import mmseg_infopro  # noqa: F401  (registers the InfoPro modules)
 from mmseg_infopro.datasets import DatasetCheckError, check_dataloader_cfgs
-from mmseg_infopro.engine import load_runner_config, setup_distributed
+from mmseg_infopro.engine import (balance_shape_mismatch, load_runner_config,
+                                  setup_distributed)
 
 
 def parse_args() -> argparse.Namespace:
@@ -79,6 +80,9 @@ def main() -> None:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
     cfg.resume = args.resume
+    warning = balance_shape_mismatch(cfg)
+    if warning:
+        print_log(warning, logger='current', level=logging.WARNING)
     hooks = cfg.get('custom_hooks') or []
     if not any(h.get('type') == 'WeightsOnlyCheckpointHook' for h in hooks):
         # torch >= 2.6 loads checkpoints with weights_only=True; this hook

@@ -9,6 +9,7 @@ data_root = 'data/synthetic_cityscapes/'
 model = dict(
     pretrained=None,
     data_preprocessor=dict(size=crop_size),
+    balance_shape=(4, *crop_size),
     backbone=dict(depth=18, norm_cfg=norm_cfg),
     decode_head=dict(in_channels=512, channels=128, norm_cfg=norm_cfg),
     auxiliary_head=dict(in_channels=256, channels=64, norm_cfg=norm_cfg),

@@ -4,6 +4,7 @@ _base_ = '../deeplabv3_infopro_cityscapes.py'
 crop_size = (640, 1280)
 model = dict(
     data_preprocessor=dict(size=crop_size),
+    balance_shape=(4, *crop_size),
     local_head=dict(loss_recon_weight=2.0, loss_task_weight=1.0))
 train_pipeline = [
     dict(type='LoadImageFromFile'),

@@ -67,9 +67,15 @@ def parse_case(spec: str) -> Dict:
 
 def build_case_config(config: str,
                       case: Dict,
+                      batch: int,
                       crop: Sequence[int],
                       cfg_options: Optional[Dict] = None):
-    """The config of one case: InfoPro as configured, or its E2E twin."""
+    """The config of one case: InfoPro as configured, or its E2E twin.
+
+    The crop is set as ``data_preprocessor.size``; an automatic split is
+    balanced for ``batch`` images of it (``model.balance_shape``), i.e. as a
+    config written for that batch and crop would be.
+    """
     from mmengine.config import Config, ConfigDict
 
     from mmseg_infopro.models.utils import to_plain_model_cfg
@@ -81,6 +87,7 @@ def build_case_config(config: str,
     else:
         cfg.model.backbone.num_local_modules = case['k']
         cfg.model.backbone.split_points = case['split']
+        cfg.model.balance_shape = (batch, *crop)
     cfg.model.pretrained = None
     cfg.model.data_preprocessor.size = tuple(crop)
     cfg.model.backbone.with_cp = case['cp']
@@ -123,7 +130,7 @@ def measure_case(config: str,
     dev = torch.device(device)
     if memory_fraction is not None:
         torch.cuda.set_per_process_memory_fraction(memory_fraction, dev)
-    cfg = build_case_config(config, case, crop, cfg_options)
+    cfg = build_case_config(config, case, batch, crop, cfg_options)
     torch.manual_seed(0)
     model = revert_sync_batchnorm(MODELS.build(cfg.model)).to(dev).train()
     if batch == 1:

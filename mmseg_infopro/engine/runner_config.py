@@ -4,7 +4,7 @@ from typing import Optional
 
 from mmengine.config import Config
 
-__all__ = ['load_runner_config']
+__all__ = ['load_runner_config', 'balance_shape_mismatch']
 
 
 def load_runner_config(path: str,
@@ -33,3 +33,38 @@ def load_runner_config(path: str,
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(path))[0])
     return cfg
+
+
+def balance_shape_mismatch(cfg: Config) -> Optional[str]:
+    """A warning when an automatic split is balanced for another batch.
+
+    ``model.balance_shape`` (default: 2 images of the crop) is the per-GPU
+    batch for which ``InfoProEncoderDecoder`` balances memory when
+    ``backbone.split_points`` is None; overriding the batch size or the crop
+    alone leaves it behind.
+
+    Args:
+        cfg (Config): A training config.
+
+    Returns:
+        str | None: The warning, naming both shapes and the fix, or None.
+    """
+    model = cfg.get('model') or {}
+    backbone = model.get('backbone') or {}
+    crop = (model.get('data_preprocessor') or {}).get('size')
+    batch = (cfg.get('train_dataloader') or {}).get('batch_size')
+    if ('num_local_modules' not in backbone
+            or backbone.get('split_points') is not None
+            or backbone['num_local_modules'] < 2 or crop is None
+            or batch is None):
+        return None
+    shape = model.get('balance_shape')
+    balanced = tuple(shape) if shape is not None else (2, *crop)
+    trained = (batch, *crop)
+    if balanced == trained:
+        return None
+    return (f'The automatic split is balanced for a per-GPU batch of '
+            f'{balanced} (model.balance_shape) but trains {trained} '
+            f'(train_dataloader.batch_size, model.data_preprocessor.size). '
+            f'Set model.balance_shape={trained} for the split with the '
+            f'least memory at this batch.')

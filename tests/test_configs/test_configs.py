@@ -76,6 +76,8 @@ def test_config_settings_and_model(path):
         head = cfg.model.local_head
         assert (head.loss_recon_weight, head.loss_task_weight) == lambdas
         assert cfg.model.backbone.num_local_modules == k
+        # The automatic split balances the batch that is trained.
+        assert tuple(cfg.model.balance_shape) == (batch, *crop)
     # EncoderDecoder moves `pretrained` into the backbone config it is given.
     model = MODELS.build(copy.deepcopy(cfg.model))
     assert getattr(model.backbone, 'num_local_modules', 1) == k

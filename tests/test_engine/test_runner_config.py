@@ -1,0 +1,47 @@
+import os.path as osp
+
+import pytest
+
+from mmseg_infopro.engine import balance_shape_mismatch, load_runner_config
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+MAIN = osp.join(REPO, 'configs', 'deeplabv3_infopro_cityscapes.py')
+
+
+def test_shipped_config_balances_the_batch_it_trains():
+    assert balance_shape_mismatch(load_runner_config(MAIN)) is None
+
+
+@pytest.mark.parametrize('options', [
+    {
+        'train_dataloader.batch_size': 8
+    },
+    {
+        'model.data_preprocessor.size': (768, 768)
+    },
+    {
+        'model.balance_shape': None
+    },
+])
+def test_batch_or_crop_override_alone_is_reported(options):
+    cfg = load_runner_config(MAIN, options)
+    warning = balance_shape_mismatch(cfg)
+    batch = cfg.train_dataloader.batch_size
+    crop = tuple(cfg.model.data_preprocessor.size)
+    assert f'model.balance_shape={(batch, *crop)}' in warning
+
+
+@pytest.mark.parametrize('options', [
+    {
+        'model.backbone.split_points': (21, )
+    },
+    {
+        'model.backbone.num_local_modules': 1
+    },
+])
+def test_no_automatic_split_no_warning(options):
+    cfg = load_runner_config(MAIN, {
+        'train_dataloader.batch_size': 8,
+        **options
+    })
+    assert balance_shape_mismatch(cfg) is None
