@@ -16,9 +16,9 @@ model = dict(
         # None: balance the measured activation memory of the modules.
         # The paper's hand-picked K = 2 split for ResNet-101 is (21,).
         split_points=None),
-    # Within 10 % of the most balanced split's memory, take the split whose
-    # local heads cost the fewest FLOPs (0: the most balanced split).
-    split_memory_tolerance=0.1,
+    # 0: the most memory-balanced split. E.g. 0.1: within 10 % of its memory,
+    # the split whose local heads cost the fewest FLOPs (faster, more memory).
+    split_memory_tolerance=0.0,
     # The per-GPU batch (N, H, W) the automatic split balances memory for;
     # keep it in step with train_dataloader.batch_size and the crop.
     balance_shape=(4, 512, 1024),

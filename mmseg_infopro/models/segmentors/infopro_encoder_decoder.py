@@ -113,8 +113,9 @@ class InfoProEncoderDecoder(EncoderDecoder):
             (forward + backward, measured). The cheapest such split is
             taken, e.g. one whose task heads read 1024-channel layer3
             features instead of a 2048-channel layer4 block, which costs
-            twice the compute. 0 takes the most balanced split.
-            Defaults to 0.1.
+            twice the compute. The memory model leaves out transient
+            backward buffers, so a 10 % tolerance can cost more than 10 % of
+            real peak memory. Defaults to 0: the most balanced split.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -130,7 +131,7 @@ class InfoProEncoderDecoder(EncoderDecoder):
                  pretrained: Optional[str] = None,
                  profile_size: Sequence[int] = (64, 128),
                  balance_shape: Optional[Sequence[int]] = None,
-                 split_memory_tolerance: float = 0.1,
+                 split_memory_tolerance: float = 0.0,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(
             backbone=backbone,
