@@ -1,6 +1,7 @@
 """The local heads of a split model, tied to the split they were built for."""
-from typing import Dict, Iterable, List, Sequence
+from typing import Iterable, Sequence
 
+import torch
 import torch.nn as nn
 
 __all__ = ['LocalHeads']
@@ -9,7 +10,9 @@ __all__ = ['LocalHeads']
 class LocalHeads(nn.ModuleList):
     """The local heads of modules 1..K-1 and the backbone split they train.
 
-    The split points go into the state dict (``local_heads._extra_state``).
+    The split points go into the state dict (``local_heads._extra_state``,
+    an int64 tensor: mmengine broadcasts every state-dict value as a tensor
+    in distributed training).
     An automatic split is measured anew at every build and may differ on
     another machine or torch version; heads trained on other module outputs
     must not load silently (their shapes can even match), so loading a
@@ -30,11 +33,11 @@ class LocalHeads(nn.ModuleList):
                 f'{len(self)} local heads for split_points='
                 f'{self.split_points}: expected one head per split point.')
 
-    def get_extra_state(self) -> Dict[str, List[int]]:
-        return dict(split_points=list(self.split_points))
+    def get_extra_state(self) -> torch.Tensor:
+        return torch.tensor(self.split_points, dtype=torch.long)
 
-    def set_extra_state(self, state: Dict[str, List[int]]) -> None:
-        points = tuple(state['split_points'])
+    def set_extra_state(self, state: torch.Tensor) -> None:
+        points = tuple(state.tolist())
         if points != self.split_points:
             raise ValueError(
                 f'The checkpoint\'s local heads were trained with backbone '
