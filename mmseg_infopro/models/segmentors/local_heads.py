@@ -13,6 +13,7 @@ class LocalHeads(nn.ModuleList):
     The split points go into the state dict (``local_heads._extra_state``,
     an int64 tensor: mmengine broadcasts every state-dict value as a tensor
     in distributed training).
+
     An automatic split is measured anew at every build and may differ on
     another machine or torch version; heads trained on other module outputs
     must not load silently (their shapes can even match), so loading a
