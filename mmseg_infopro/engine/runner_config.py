@@ -4,6 +4,8 @@ from typing import Optional
 
 from mmengine.config import Config
 
+from ..models.segmentors.infopro_encoder_decoder import DEFAULT_BALANCE_BATCH
+
 __all__ = ['load_runner_config', 'balance_shape_mismatch']
 
 
@@ -59,7 +61,8 @@ def balance_shape_mismatch(cfg: Config) -> Optional[str]:
             or batch is None):
         return None
     shape = model.get('balance_shape')
-    balanced = tuple(shape) if shape is not None else (2, *crop)
+    balanced = tuple(shape) if shape is not None else (DEFAULT_BALANCE_BATCH,
+                                                       *crop)
     trained = (batch, *crop)
     if balanced == trained:
         return None

@@ -35,7 +35,11 @@ from torch.utils.flop_counter import FlopCounterMode
 from ..utils import balanced_split, saved_activation_bytes
 from .local_heads import LocalHeads
 
-__all__ = ['InfoProEncoderDecoder']
+__all__ = ['InfoProEncoderDecoder', 'DEFAULT_BALANCE_BATCH']
+
+#: Images per GPU the automatic split balances for when ``balance_shape`` is
+#: None (mmseg's Cityscapes recipes train 2 per GPU).
+DEFAULT_BALANCE_BATCH = 2
 
 Weight = Union[float, Sequence[float]]
 
@@ -234,7 +238,7 @@ class InfoProEncoderDecoder(EncoderDecoder):
         """
         if balance_shape is None:
             crop = getattr(self.data_preprocessor, 'size', None) or size
-            balance_shape = (2, *crop)
+            balance_shape = (DEFAULT_BALANCE_BATCH, *crop)
         if len(balance_shape) != 3 or min(balance_shape) < 1:
             raise ValueError(
                 f'balance_shape must be (N, H, W), got {balance_shape!r}.')
@@ -292,6 +296,8 @@ class InfoProEncoderDecoder(EncoderDecoder):
                 memory = scale * saved_activation_bytes(
                     lambda: head.loss(feat, inputs, samples),
                     head_params) + nbytes(head_params)
+                # A separate pass: saved tensors are not the same under the
+                # counting mode, and the split must not depend on it.
                 with FlopCounterMode(display=False) as counter:
                     loss, _ = probe.parse_losses(
                         head.loss(feat, inputs, samples))
