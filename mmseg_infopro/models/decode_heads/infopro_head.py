@@ -22,6 +22,12 @@ DEFAULT_TASK_HEAD = dict(
     concat_input=False,
     dropout_ratio=0.1)
 
+#: The official local task loss, ``nn.CrossEntropyLoss(ignore_index=255)``:
+#: a mean over the labelled pixels only. mmseg's default (a mean over all
+#: pixels) would scale lambda2 by the labelled fraction of each crop.
+DEFAULT_TASK_LOSS = dict(
+    type='CrossEntropyLoss', use_sigmoid=False, avg_non_ignore=True)
+
 
 @MODELS.register_module()
 class InfoProHead(BaseModule):
@@ -35,7 +41,9 @@ class InfoProHead(BaseModule):
     ``phi`` is a segmentation head (by default mmseg's ``FCNHead`` with one
     3×3 conv to 512 channels, BN, ReLU, Dropout2d(0.1), 1×1 classifier),
     whose logits are up-sampled to the label size and trained with
-    cross-entropy. A branch whose weight is 0 is not built, so
+    cross-entropy averaged over the labelled pixels (``ignore_index``
+    excluded), as the official code's ``nn.CrossEntropyLoss(ignore_index=
+    255)`` does. A branch whose weight is 0 is not built, so
     ``loss_recon_weight=0`` is greedy supervised learning (the ablation
     baseline) and ``loss_task_weight=0`` reconstruction only.
 
@@ -58,7 +66,12 @@ class InfoProHead(BaseModule):
             dropout_ratio=0.1``), e.g. ``dict(channels=128)``; any mmseg
             decode head works. ``in_channels``, ``num_classes``,
             ``norm_cfg``, ``align_corners`` and ``ignore_index`` come from
-            here. Defaults to None (the default head).
+            here. Without a ``loss_decode`` key the loss is
+            :data:`DEFAULT_TASK_LOSS` (cross-entropy, mean over labelled
+            pixels). The head is initialised as mmseg initialises it
+            (FCNHead: ``conv_seg`` from Normal(0, 0.01)); the official code
+            kept PyTorch's defaults, which ``dict(init_cfg=None)`` restores.
+            Defaults to None (the default head).
         recon_channels (Sequence[int]): Widths of the reconstruction
             decoder's stages. Defaults to (128, 32, 12).
         mean (Sequence[float], optional): Per-channel mean that the data
@@ -71,7 +84,9 @@ class InfoProHead(BaseModule):
         align_corners (bool): ``align_corners`` of every resize. Defaults to
             False.
         ignore_index (int): Label ignored by the task loss. Defaults to 255.
-        init_cfg (dict, optional): Initialisation config. Defaults to None.
+        init_cfg (dict, optional): Initialisation config of the whole head
+            (both branches), applied before the task head's own. Defaults
+            to None.
     """
 
     def __init__(self,
@@ -109,9 +124,7 @@ class InfoProHead(BaseModule):
                 norm_cfg=norm_cfg,
                 align_corners=align_corners,
                 ignore_index=ignore_index)
-            loss_decode = dict(
-                cfg.get('loss_decode',
-                        dict(type='CrossEntropyLoss', use_sigmoid=False)))
+            loss_decode = dict(cfg.get('loss_decode', DEFAULT_TASK_LOSS))
             loss_decode['loss_weight'] = self.loss_task_weight
             cfg['loss_decode'] = loss_decode
             self.task_head = MODELS.build(cfg)

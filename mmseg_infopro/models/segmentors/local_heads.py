@@ -3,12 +3,17 @@ from typing import Iterable, Sequence
 
 import torch
 import torch.nn as nn
+from mmengine.model import ModuleList
 
 __all__ = ['LocalHeads']
 
 
-class LocalHeads(nn.ModuleList):
+class LocalHeads(ModuleList):
     """The local heads of modules 1..K-1 and the backbone split they train.
+
+    An mmengine ``ModuleList``, so that the segmentor's ``init_weights``
+    reaches every head (their ``init_cfg`` and, e.g., FCNHead's ``conv_seg``
+    initialisation); a plain ``nn.ModuleList`` is skipped by it.
 
     The split points go into the state dict (``local_heads._extra_state``,
     an int64 tensor: mmengine broadcasts every state-dict value as a tensor

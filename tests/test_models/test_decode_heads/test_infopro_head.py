@@ -92,3 +92,34 @@ def test_decoder_rejects_bad_stride():
 
 def test_is_registered_class():
     assert isinstance(build(), InfoProHead)
+
+
+def test_task_loss_is_a_mean_over_labelled_pixels(batch):
+    """The official local loss is nn.CrossEntropyLoss(ignore_index=255)."""
+    torch.manual_seed(0)
+    samples = batch()['data_samples']
+    for sample in samples:  # most of the crop is padding / unlabelled
+        sample.gt_sem_seg.data[:, :48] = 255
+    feat = torch.rand(2, 32, 8, 16)
+    head = build(loss_recon_weight=0.0, loss_task_weight=0.7).eval()
+    loss = head.loss(feat, torch.rand(2, 3, 64, 128), samples)
+    logits = torch.nn.functional.interpolate(
+        head.task_head([feat]), size=(64, 128), mode="bilinear")
+    labels = torch.cat([s.gt_sem_seg.data for s in samples])
+    expected = torch.nn.functional.cross_entropy(
+        logits, labels, ignore_index=255)
+    torch.testing.assert_close(loss['task.loss_ce'], 0.7 * expected)
+
+
+def test_init_weights_reaches_the_task_head():
+    head = build()
+    head.init_weights()
+    conv_seg = head.task_head.conv_seg
+    # FCNHead's own init: Normal(0, 0.01) weights, zero bias.
+    assert conv_seg.weight.std() < 0.02 and conv_seg.bias.abs().max() == 0
+    custom = build(
+        init_cfg=dict(type='Constant', val=0.5, bias=0.0, layer='Conv2d'),
+        task_head=dict(channels=16, init_cfg=None))
+    custom.init_weights()
+    assert torch.all(custom.task_head.conv_seg.weight == 0.5)
+    assert torch.all(custom.recon_head.conv_out.weight == 0.5)

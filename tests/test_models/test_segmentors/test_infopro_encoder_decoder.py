@@ -175,6 +175,38 @@ def test_loss_weights_follow_the_linear_schedule(model_cfg):
     assert k2.local_heads[0].loss_recon_weight == 1.0
 
 
+def test_official_cifar_schedule_for_k4(model_cfg):
+    """The official CIFAR code's K = 4 InfoPro schedule, (λ1, λ2) from
+    (1, 0) to (0, 1): ratio (i - 1) / (K - 2) at local module i."""
+    model = build(
+        model_cfg(
+            k=4,
+            split_points=(2, 4, 6),
+            loss_recon_weight=(1.0, 0.0),
+            loss_task_weight=(0.0, 1.0)))
+    assert [(h.loss_recon_weight, h.loss_task_weight)
+            for h in model.local_heads] == [(1.0, 0.0), (0.5, 0.5),
+                                            (0.0, 1.0)]
+    assert model.local_heads[0].task_head is None
+    assert model.local_heads[2].recon_head is None
+
+
+def test_init_weights_reaches_the_local_heads(model_cfg):
+    model = build(model_cfg(k=3, split_points=(3, 6)))
+    model.init_weights()
+    for head in model.local_heads:
+        # FCNHead's init_cfg: Normal(0, 0.01); PyTorch's default for a
+        # 1x1 conv from 16 channels has a std of about 0.14.
+        assert head.task_head.conv_seg.weight.std() < 0.02
+        assert head.task_head.conv_seg.bias.abs().max() == 0
+    cfg = model_cfg(k=2, split_points=(5, ))
+    cfg['local_head']['init_cfg'] = dict(
+        type='Constant', val=0.25, bias=0.0, layer='Conv2d')
+    model = build(cfg)
+    model.init_weights()
+    assert torch.all(model.local_heads[0].recon_head.conv_out.weight == 0.25)
+
+
 def test_local_heads_fit_their_module_output(model_cfg, batch):
     model = build(model_cfg(k=3, split_points=(1, 3)))
     # After the stem (64 channels, stride 4) and after layer1 (64, 4).
