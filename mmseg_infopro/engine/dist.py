@@ -1,5 +1,6 @@
 """Distributed start-up: the InfoPro model wrapper, and CPU-only hosts."""
 import logging
+import os
 
 import torch
 import torch.distributed as dist
@@ -24,6 +25,11 @@ def setup_distributed(cfg: Config) -> None:
     - Without CUDA, mmengine 0.10.7's pytorch launcher still calls
       ``torch.cuda.set_device``; so the gloo process group is started here
       from torchrun's environment, and the Runner finds it ready.
+    - With CUDA and ``env_cfg.dist_cfg.backend='gloo'``, the group is also
+      started here, each process on GPU ``LOCAL_RANK % device_count``:
+      mmengine would select GPU ``LOCAL_RANK``, which does not exist when
+      several processes share a GPU (NCCL refuses that; gloo does not), as
+      in a check of data-parallel training on a one-GPU machine.
 
     Args:
         cfg (Config): The full config (``launcher`` set); changed in place.
@@ -39,15 +45,22 @@ def setup_distributed(cfg: Config) -> None:
     if cfg.get('model_wrapper_cfg') is None and (
             cpu_only or cfg.model.get('type') == 'InfoProEncoderDecoder'):
         cfg.model_wrapper_cfg = dict(type=WRAPPER)
-    if not cpu_only or dist.is_initialized():
+    if cfg.get('env_cfg') is None:
+        cfg.env_cfg = dict()
+    dist_cfg = cfg.env_cfg.setdefault('dist_cfg', dict())
+    gloo_on_gpus = not cpu_only and launcher == 'pytorch' and dist_cfg.get(
+        'backend') == 'gloo'
+    if dist.is_initialized() or not (cpu_only or gloo_on_gpus):
+        return
+    if gloo_on_gpus:
+        torch.cuda.set_device(
+            int(os.environ['LOCAL_RANK']) % torch.cuda.device_count())
+        dist.init_process_group(backend='gloo')
         return
     if launcher != 'pytorch':
         raise ValueError(
             f'--launcher {launcher} needs CUDA; on CPU hosts launch with '
             f'torchrun and --launcher pytorch.')
-    if cfg.get('env_cfg') is None:
-        cfg.env_cfg = dict()
-    dist_cfg = cfg.env_cfg.setdefault('dist_cfg', dict())
     if dist_cfg.get('backend', 'gloo') != 'gloo':
         print_log(
             f'No CUDA: using the gloo backend instead of '

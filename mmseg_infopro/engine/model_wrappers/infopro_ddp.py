@@ -72,12 +72,47 @@ class InfoProDistributedDataParallel(nn.Module):
         self.module = module
         self.broadcast_buffers = broadcast_buffers
         self.bucket_bytes = int(bucket_size_mb * 2**20)
-        self._broadcast(self.module.state_dict().values())
+        self._check_same_split()
+        # Parameters and buffers only: they live on the model's device.
+        # Other state-dict entries (e.g. the local heads' split, made fresh
+        # on the CPU by get_extra_state) are not shared tensors, and NCCL
+        # refuses CPU tensors.
+        self._broadcast(self.module.parameters())
+        self._broadcast(self.module.buffers())
 
     @staticmethod
     def _broadcast(tensors) -> None:
         for t in tensors:
-            dist.broadcast(t, src=0)
+            dist.broadcast(t.detach(), src=0)
+
+    def _check_same_split(self) -> None:
+        """Stop every rank if any rank split the backbone differently.
+
+        An automatic split is measured on each rank at build time; it is
+        deterministic for the same model, shapes and torch build, but a
+        rank that differs would train other modules with other local heads
+        and wreck the gradient average, so compare it with rank 0's.
+        (Broadcast and all-reduce, on the parameters' device: the
+        collectives that both NCCL and gloo support on CUDA tensors.)
+        """
+        points = getattr(getattr(self.module, 'backbone', None),
+                         'split_points', None)
+        if not points:
+            return
+        device = next(self.module.parameters()).device
+        mine = torch.tensor(points, dtype=torch.long, device=device)
+        rank0 = mine.clone()
+        dist.broadcast(rank0, src=0)
+        differs = (rank0 != mine).any().long().view(1)
+        dist.all_reduce(differs, op=dist.ReduceOp.MAX)
+        if differs.item():
+            raise RuntimeError(
+                f'The ranks split the backbone differently (rank '
+                f'{dist.get_rank()}: split_points={tuple(points)}, rank 0: '
+                f'{tuple(rank0.tolist())}); the automatic split depends on '
+                f'the torch build and the machine. Set it in the config for '
+                f'all ranks, e.g. --cfg-options '
+                f'"model.backbone.split_points={tuple(rank0.tolist())}".')
 
     def _buckets(self, tensors: List[Tensor]) -> List[List[Tensor]]:
         """Group tensors of one dtype/device into buckets of bounded size."""

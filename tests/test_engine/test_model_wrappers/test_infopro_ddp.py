@@ -89,6 +89,87 @@ def test_wrapper_needs_a_process_group(model_cfg):
         InfoProDistributedDataParallel(model)
 
 
+class NcclLikeCollectives:
+    """Single-process stand-ins for torch.distributed's collectives that,
+    as NCCL does, refuse any tensor not on the model's device.
+
+    NCCL refuses CPU tensors next to a CUDA model. This machine has no
+    second real device, so 'meta' stands in for the CPU: tensors that the
+    code under test makes on the CPU next to a CUDA model are made on
+    'meta' here (see ``extra_state_elsewhere``) and refused.
+    """
+
+    def __init__(self, device, rank0_split=None):
+        self.device = torch.device(device)
+        self.rank0_split = rank0_split
+        self.calls = 0
+
+    def _check(self, tensor):
+        if tensor.device != self.device:
+            raise RuntimeError(f'Tensors must be on {self.device} '
+                               f'(NCCL-like), got {tensor.device}')
+        self.calls += 1
+
+    def broadcast(self, tensor, src=0, **kwargs):
+        self._check(tensor)
+        if self.rank0_split is not None and tensor.dtype == torch.long:
+            tensor.copy_(torch.tensor(self.rank0_split))
+
+    def all_reduce(self, tensor, op=None, **kwargs):
+        self._check(tensor)
+
+    def install(self, monkeypatch):
+        import torch.distributed as dist
+        for name, value in dict(
+                is_available=lambda: True,
+                is_initialized=lambda: True,
+                get_rank=lambda: 1,
+                get_world_size=lambda: 2,
+                broadcast=self.broadcast,
+                all_reduce=self.all_reduce).items():
+            monkeypatch.setattr(dist, name, value)
+        return self
+
+
+@pytest.fixture
+def extra_state_elsewhere(monkeypatch):
+    """The local heads' split tensor, made on another device than the
+    model's (on a GPU run: the CPU)."""
+    from mmseg_infopro.models.segmentors.local_heads import LocalHeads
+    made = LocalHeads.get_extra_state
+
+    def elsewhere(self):
+        return made(self).to('meta')
+
+    monkeypatch.setattr(LocalHeads, 'get_extra_state', elsewhere)
+
+
+def test_start_up_broadcasts_only_tensors_on_the_model_device(
+        model_cfg, monkeypatch, extra_state_elsewhere):
+    from mmengine.config import ConfigDict
+    from mmseg.registry import MODELS
+
+    from mmseg_infopro.engine import InfoProDistributedDataParallel
+    model = MODELS.build(ConfigDict(model_cfg(k=2, split_points=(5, ))))
+    assert 'local_heads._extra_state' in model.state_dict()
+    fake = NcclLikeCollectives('cpu').install(monkeypatch)
+    InfoProDistributedDataParallel(model)
+    shared = len(list(model.parameters())) + len(list(model.buffers()))
+    assert fake.calls == shared + 2  # + the split check's two collectives
+
+
+def test_ranks_with_different_splits_stop_with_the_split_to_set(
+        model_cfg, monkeypatch):
+    from mmengine.config import ConfigDict
+    from mmseg.registry import MODELS
+
+    from mmseg_infopro.engine import InfoProDistributedDataParallel
+    model = MODELS.build(ConfigDict(model_cfg(k=2, split_points=(5, ))))
+    NcclLikeCollectives('cpu', rank0_split=(6, )).install(monkeypatch)
+    with pytest.raises(RuntimeError, match=r'split_points=\(6,\)'):
+        InfoProDistributedDataParallel(model)
+
+
 def test_setup_distributed_picks_the_wrapper_and_refuses_slurm_on_cpu():
     from mmengine.config import Config
 
