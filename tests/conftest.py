@@ -1,4 +1,5 @@
 """Shared fixtures: tiny InfoPro models and a tiny synthetic Cityscapes."""
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -205,3 +206,41 @@ def trained(tmp_path_factory, synthetic_root):
         work_dir=work_dir,
         data_root=synthetic_root,
         log=proc.stdout + proc.stderr)
+
+
+def write_segnet_camvid(root, splits=dict(train=4, val=2), size=(48, 64)):
+    """A tiny CamVid in the SegNet layout: ``split/`` images and
+    ``splitannot/`` labels of ids 0..11 (11 = void), the top rows void."""
+    import cv2
+    import numpy as np
+    gen = np.random.default_rng(0)
+    h, w = size
+    for split, n in splits.items():
+        for d in (split, split + 'annot'):
+            os.makedirs(osp.join(root, d), exist_ok=True)
+        for i in range(n):
+            name = f'0001TP_{i:06d}.png'
+            label = np.repeat(
+                np.arange(w, dtype=np.uint8)[None] * 11 // w, h, axis=0)
+            label[:4] = 11
+            image = gen.integers(0, 256, (h, w, 3), dtype=np.uint8)
+            cv2.imwrite(osp.join(root, split, name), image)
+            cv2.imwrite(osp.join(root, split + 'annot', name), label)
+    return root
+
+
+@pytest.fixture
+def segnet_camvid(tmp_path):
+    """Path of a fresh tiny SegNet-layout CamVid (train 4, val 2)."""
+    return write_segnet_camvid(str(tmp_path / 'CamVid'))
+
+
+@pytest.fixture(scope='session')
+def camvid_root(tmp_path_factory):
+    """A tiny converted CamVid (img_dir/, ann_dir/), shared by the tests."""
+    from mmseg_infopro.datasets import convert_segnet_camvid
+    tmp = tmp_path_factory.mktemp('camvid')
+    src = write_segnet_camvid(str(tmp / 'CamVid'))
+    out = str(tmp / 'camvid')
+    convert_segnet_camvid(src, out)
+    return out

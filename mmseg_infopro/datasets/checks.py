@@ -19,10 +19,26 @@ from PIL import Image
 
 __all__ = ['DatasetCheckError', 'check_dataset_cfg', 'check_dataloader_cfgs']
 
-PREPARE_HINT = (
-    'Prepare Cityscapes as described in docs/dataset_prepare.md, or '
-    'generate the synthetic stand-in with `python '
-    'tools/dataset_converters/synthetic_cityscapes.py {root}`.')
+#: Per dataset class: how to prepare it, and what label ids out of range
+#: usually mean.
+HINTS = {
+    'CityscapesDataset':
+    dict(
+        prepare=('Prepare Cityscapes as described in docs/dataset_prepare.md, '
+                 'or generate the synthetic stand-in with `python '
+                 'tools/dataset_converters/synthetic_cityscapes.py {root}`.'),
+        bad_ids='is it a *_labelIds.png instead of *_labelTrainIds.png?'),
+    'CamVidDataset':
+    dict(
+        prepare=('Convert CamVid (SegNet layout: train/, trainannot/, ...) '
+                 'with `python tools/dataset_converters/camvid.py SRC {root}` '
+                 '(docs/dataset_prepare.md).'),
+        bad_ids=('SegNet-layout labels (void = 11) must be converted first: '
+                 'tools/dataset_converters/camvid.py.')),
+}
+GENERIC_HINTS = dict(
+    prepare='Prepare the data as described in docs/dataset_prepare.md.',
+    bad_ids='check the label maps against the dataset\'s classes.')
 CONVERT_HINT = ('The annotations are not converted to train ids yet: run '
                 '`python tools/dataset_converters/cityscapes.py {root}` '
                 '(docs/dataset_prepare.md).')
@@ -33,13 +49,18 @@ class DatasetCheckError(ValueError):
     to fix it."""
 
 
-def _dataset_args(cfg: ConfigDict) -> dict:
-    """The dataset's arguments with the class defaults filled in."""
+def _dataset_class(cfg: ConfigDict) -> type:
     cls = DATASETS.get(cfg['type']) if isinstance(cfg['type'],
                                                   str) else cfg['type']
     if cls is None:
         raise DatasetCheckError(
             f'dataset type {cfg["type"]!r} is not registered in mmseg.')
+    return cls
+
+
+def _dataset_args(cfg: ConfigDict) -> dict:
+    """The dataset's arguments with the class defaults filled in."""
+    cls = _dataset_class(cfg)
     args = {}
     for klass in reversed(cls.__mro__):
         if klass is object:
@@ -72,8 +93,8 @@ def _check_image(path: str) -> Optional[str]:
     return None
 
 
-def _check_label(path: str, num_classes: int,
-                 ignore_index: int) -> Optional[str]:
+def _check_label(path: str, num_classes: int, ignore_index: int,
+                 bad_ids_hint: str) -> Optional[str]:
     label = cv2.imread(path, cv2.IMREAD_UNCHANGED)
     if label is None:
         return f'{path}: unreadable label file'
@@ -84,8 +105,7 @@ def _check_label(path: str, num_classes: int,
     bad = [int(i) for i in ids if i >= num_classes and i != ignore_index]
     if bad:
         return (f'{path}: label ids {bad} are outside 0..{num_classes - 1} '
-                f'and {ignore_index} (ignore); is it a *_labelIds.png '
-                f'instead of *_labelTrainIds.png?')
+                f'and {ignore_index} (ignore); {bad_ids_hint}')
     return None
 
 
@@ -126,27 +146,28 @@ def check_dataset_cfg(cfg: ConfigDict,
         return check_dataset_cfg(cfg['dataset'], f'{name}.dataset',
                                  check_content, num_threads)
     args = _dataset_args(cfg)
+    hints = HINTS.get(_dataset_class(cfg).__name__, GENERIC_HINTS)
     root = args.get('data_root') or ''
     prefix = args.get('data_prefix') or {}
     if root and not osp.isdir(root):
         raise DatasetCheckError(f'{name}.data_root {root!r} does not exist. ' +
-                                PREPARE_HINT.format(root=root))
+                                hints['prepare'].format(root=root))
     img_dir = osp.join(root, prefix.get('img_path', ''))
     seg_dir = osp.join(root, prefix.get('seg_map_path', ''))
     if not osp.isdir(img_dir):
         raise DatasetCheckError(
             f'{name}: image folder {img_dir!r} does not exist. ' +
-            PREPARE_HINT.format(root=root or img_dir))
+            hints['prepare'].format(root=root or img_dir))
     img_suffix, seg_suffix = args['img_suffix'], args['seg_map_suffix']
     images = _find(img_dir, img_suffix)
     if not images:
         raise DatasetCheckError(
             f'{name}: no "*{img_suffix}" images under {img_dir!r}; the split '
-            f'is empty. ' + PREPARE_HINT.format(root=root or img_dir))
+            f'is empty. ' + hints['prepare'].format(root=root or img_dir))
     if not osp.isdir(seg_dir):
         raise DatasetCheckError(
             f'{name}: label folder {seg_dir!r} does not exist. ' +
-            PREPARE_HINT.format(root=root or seg_dir))
+            hints['prepare'].format(root=root or seg_dir))
     pairs: List[Tuple[str, str]] = []
     missing = []
     for rel in images:
@@ -158,7 +179,7 @@ def check_dataset_cfg(cfg: ConfigDict,
         raw = _find(seg_dir, '_gtFine_polygons.json') or _find(
             seg_dir, '_gtFine_labelIds.png')
         hint = CONVERT_HINT.format(root=root) if raw else \
-            PREPARE_HINT.format(root=root or seg_dir)
+            hints['prepare'].format(root=root or seg_dir)
         raise DatasetCheckError(
             f'{name}: {len(missing)} of {len(images)} images have no '
             f'"*{seg_suffix}" label, e.g. {missing[0]!r}. ' + hint)
@@ -169,7 +190,7 @@ def check_dataset_cfg(cfg: ConfigDict,
             ] + [
                 e for e in pool.map(
                     lambda p: _check_label(p[1], args['num_classes'], args[
-                        'ignore_index']), pairs) if e
+                        'ignore_index'], hints['bad_ids']), pairs) if e
             ]
         if errors:
             shown = '\n  '.join(errors[:5])
