@@ -16,38 +16,75 @@ CONFIGS = sorted(
         osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
     if '_base_' not in p)
 
-# config: (type, depth, K, batch/GPU, crop, (lambda1, lambda2), lr, amp)
+R101 = 'configs/infopro/deeplabv3{}_r101-d8_2xb4{}-40k_cityscapes-512x1024.py'
+CAMVID = 'configs/camvid/deeplabv3{}_r18w32-d16_1xb8-600_camvid-176x240.py'
+CAMVID_GPU = 'configs/camvid/deeplabv3{}_r101-d8_1xb8-10k_camvid-360x480.py'
+AUTO = None  # automatic split
+
+# config: (type, depth, K, split, batch/GPU, crop, (lambda1, lambda2), lr,
+#          amp); the splits and losses that configs/README.md lists.
 EXPECTED = {
     'configs/deeplabv3_infopro_cityscapes.py':
-    ('InfoProEncoderDecoder', 101, 2, 4, (512, 1024), (1.5, 1.0), 0.01, False),
-    'configs/infopro/deeplabv3-infopro-k2_r101-d8_2xb4-40k_cityscapes-512x1024.py':  # noqa: E501
-    ('InfoProEncoderDecoder', 101, 2, 4, (512, 1024), (1.5, 1.0), 0.01, False),
+    ('InfoProEncoderDecoder', 101, 2, AUTO, 4, (512, 1024), (1.5, 1.0), 0.01,
+     False),
+    R101.format('-infopro-k2', ''):
+    ('InfoProEncoderDecoder', 101, 2, (21, ), 4, (512, 1024), (1.5, 1.0),
+     0.01, False),
     'configs/infopro/deeplabv3-infopro-k2_r101-d8_2xb6-40k_cityscapes-512x1024.py':  # noqa: E501
-    ('InfoProEncoderDecoder', 101, 2, 6, (512, 1024), (1.0, 0.1), 0.015,
-     False),
+    ('InfoProEncoderDecoder', 101, 2, (21, ), 6, (512, 1024), (1.0, 0.1),
+     0.015, False),
     'configs/infopro/deeplabv3-infopro-k2_r101-d8_2xb4-40k_cityscapes-640x1280.py':  # noqa: E501
-    ('InfoProEncoderDecoder', 101, 2, 4, (640, 1280), (2.0, 1.0), 0.015,
+    ('InfoProEncoderDecoder', 101, 2, (21, ), 4, (640, 1280), (2.0, 1.0),
+     0.015, False),
+    R101.format('-greedy-k2', ''):
+    ('InfoProEncoderDecoder', 101, 2, (21, ), 4, (512, 1024), (0.0, 1.0),
+     0.01, False),
+    R101.format('-infopro-k4', ''):
+    ('InfoProEncoderDecoder', 101, 4, AUTO, 4, (512, 1024), (1.5, 1.0), 0.01,
      False),
-    'configs/infopro/deeplabv3-infopro-k4_r101-d8_2xb4-40k_cityscapes-512x1024.py':  # noqa: E501
-    ('InfoProEncoderDecoder', 101, 4, 4, (512, 1024), (1.5, 1.0), 0.01, False),
+    R101.format('-infopro-k4-lambdasched', ''):
+    ('InfoProEncoderDecoder', 101, 4, AUTO, 4, (512, 1024),
+     ((1.0, 0.0), (0.0, 1.0)), 0.01, False),
     'configs/infopro/deeplabv3-infopro-k2_r50-d8_2xb4-40k_cityscapes-512x1024.py':  # noqa: E501
-    ('InfoProEncoderDecoder', 50, 2, 4, (512, 1024), (1.5, 1.0), 0.01, False),
+    ('InfoProEncoderDecoder', 50, 2, AUTO, 4, (512, 1024), (1.5, 1.0), 0.01,
+     False),
     'configs/infopro/deeplabv3-infopro-k4_r50-d8_2xb4-40k_cityscapes-512x1024.py':  # noqa: E501
-    ('InfoProEncoderDecoder', 50, 4, 4, (512, 1024), (1.5, 1.0), 0.01, False),
-    'configs/infopro/deeplabv3-greedy-k2_r101-d8_2xb4-40k_cityscapes-512x1024.py':  # noqa: E501
-    ('InfoProEncoderDecoder', 101, 2, 4, (512, 1024), (0.0, 1.0), 0.01, False),
-    'configs/infopro/deeplabv3-infopro-k2_r101-d8_2xb4-amp-40k_cityscapes-512x1024.py':  # noqa: E501
-    ('InfoProEncoderDecoder', 101, 2, 4, (512, 1024), (1.5, 1.0), 0.01, True),
-    'configs/infopro/deeplabv3-infopro-k4_r101-d8_2xb4-amp-40k_cityscapes-512x1024.py':  # noqa: E501
-    ('InfoProEncoderDecoder', 101, 4, 4, (512, 1024), (1.5, 1.0), 0.01, True),
-    'configs/infopro/deeplabv3_r101-d8_2xb4-40k_cityscapes-512x1024.py':
-    ('EncoderDecoder', 101, 1, 4, (512, 1024), None, 0.01, False),
+    ('InfoProEncoderDecoder', 50, 4, AUTO, 4, (512, 1024), (1.5, 1.0), 0.01,
+     False),
+    R101.format('-infopro-k2', '-amp'):
+    ('InfoProEncoderDecoder', 101, 2, AUTO, 4, (512, 1024), (1.5, 1.0), 0.01,
+     True),
+    R101.format('-infopro-k4', '-amp'):
+    ('InfoProEncoderDecoder', 101, 4, AUTO, 4, (512, 1024), (1.5, 1.0), 0.01,
+     True),
+    R101.format('', ''):
+    ('EncoderDecoder', 101, 1, None, 4, (512, 1024), None, 0.01, False),
     'configs/infopro/deeplabv3_r50-d8_2xb4-40k_cityscapes-512x1024.py':
-    ('EncoderDecoder', 50, 1, 4, (512, 1024), None, 0.01, False),
-    'configs/infopro/deeplabv3_r101-d8_2xb4-amp-40k_cityscapes-512x1024.py':
-    ('EncoderDecoder', 101, 1, 4, (512, 1024), None, 0.01, True),
+    ('EncoderDecoder', 50, 1, None, 4, (512, 1024), None, 0.01, False),
+    R101.format('', '-amp'):
+    ('EncoderDecoder', 101, 1, None, 4, (512, 1024), None, 0.01, True),
     'configs/demo/deeplabv3-infopro_r18-d8_1xb4-300_synthetic-cityscapes-128x256.py':  # noqa: E501
-    ('InfoProEncoderDecoder', 18, 2, 4, (128, 256), (1.5, 1.0), 0.01, False),
+    ('InfoProEncoderDecoder', 18, 2, AUTO, 4, (128, 256), (1.5, 1.0), 0.01,
+     False),
+    CAMVID.format(''):
+    ('EncoderDecoder', 18, 1, None, 8, (176, 240), None, 0.01, False),
+    CAMVID.format('-infopro-k2'):
+    ('InfoProEncoderDecoder', 18, 2, AUTO, 8, (176, 240), (1.5, 1.0), 0.01,
+     False),
+    CAMVID.format('-greedy-k2'):
+    ('InfoProEncoderDecoder', 18, 2, AUTO, 8, (176, 240), (0.0, 1.0), 0.01,
+     False),
+    CAMVID.format('-infopro-k4'):
+    ('InfoProEncoderDecoder', 18, 4, AUTO, 8, (176, 240), (1.5, 1.0), 0.01,
+     False),
+    CAMVID.format('-infopro-k4-lambdasched'):
+    ('InfoProEncoderDecoder', 18, 4, AUTO, 8, (176, 240),
+     ((1.0, 0.0), (0.0, 1.0)), 0.01, False),
+    CAMVID_GPU.format(''):
+    ('EncoderDecoder', 101, 1, None, 8, (360, 480), None, 0.01, False),
+    CAMVID_GPU.format('-infopro-k2'):
+    ('InfoProEncoderDecoder', 101, 2, (21, ), 8, (360, 480), (1.5, 1.0),
+     0.01, False),
 }
 
 
@@ -58,7 +95,7 @@ def test_every_config_is_listed():
 @pytest.mark.parametrize('path', CONFIGS)
 def test_config_settings_and_model(path):
     cfg = Config.fromfile(osp.join(REPO, path))
-    kind, depth, k, batch, crop, lambdas, lr, amp = EXPECTED[path]
+    kind, depth, k, split, batch, crop, lambdas, lr, amp = EXPECTED[path]
     assert cfg.default_scope == 'mmseg'
     assert cfg.model.type == kind
     assert cfg.model.backbone.depth == depth
@@ -76,8 +113,10 @@ def test_config_settings_and_model(path):
         head = cfg.model.local_head
         assert (head.loss_recon_weight, head.loss_task_weight) == lambdas
         assert cfg.model.backbone.num_local_modules == k
-        # The automatic split balances the batch that is trained.
-        assert tuple(cfg.model.balance_shape) == (batch, *crop)
+        assert cfg.model.backbone.split_points == split
+        if split is AUTO:
+            # The automatic split balances the batch that is trained.
+            assert tuple(cfg.model.balance_shape) == (batch, *crop)
     # EncoderDecoder moves `pretrained` into the backbone config it is given.
     model = MODELS.build(copy.deepcopy(cfg.model))
     assert getattr(model.backbone, 'num_local_modules', 1) == k
