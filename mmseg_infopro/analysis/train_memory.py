@@ -154,6 +154,7 @@ def measure_case(config: str,
 
         optim_wrapper.optim_context = bf16_context
     h, w = crop
+    num_classes = cfg.model.decode_head.num_classes
     gen = torch.Generator().manual_seed(0)
     data = dict(
         inputs=[
@@ -163,7 +164,8 @@ def measure_case(config: str,
         data_samples=[
             SegDataSample(
                 gt_sem_seg=PixelData(
-                    data=torch.randint(0, 19, (1, h, w), generator=gen)),
+                    data=torch.randint(
+                        0, num_classes, (1, h, w), generator=gen)),
                 metainfo=dict(
                     img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w)))
             for _ in range(batch)

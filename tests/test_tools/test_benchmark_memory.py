@@ -1,5 +1,6 @@
 """The memory benchmark measures a real drop (tolerant: machines are noisy)."""
 import json
+import os.path as osp
 import subprocess
 import sys
 
@@ -29,6 +30,20 @@ def test_infopro_k2_needs_less_memory_than_e2e(repo_root, tmp_path):
     assert k2['peak_mb'] < 0.9 * e2e['peak_mb'], report['results']
     assert report['environment']['torch']
     assert '| e2e |' in proc.stdout
+
+
+def test_labels_follow_the_config_classes(repo_root):
+    """CamVid has 11 classes: random labels of Cityscapes' 19 would fail."""
+    from mmseg_infopro.analysis import measure_case
+    r = measure_case(
+        osp.join(repo_root, 'configs/camvid/deeplabv3-infopro-k2_'
+                 'r18w32-d16_1xb8-600_camvid-176x240.py'),
+        'k2',
+        batch=2,
+        crop=(64, 96),
+        iters=1,
+        warmup=0)
+    assert r['fits'] and r['peak_mb'] > 0
 
 
 @pytest.mark.parametrize('spec', ['k2+foo', 'x2', 'e2e+split=3'])
