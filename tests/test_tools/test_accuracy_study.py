@@ -1,0 +1,100 @@
+"""tools/analysis/accuracy_study.py end to end: 2 methods x 2 seeds of a
+tiny CamVid config, 2 iterations each, then a rerun that skips them."""
+import json
+import os.path as osp
+
+import pytest
+
+from mmseg_infopro.analysis.accuracy_study import summarise
+
+CAMVID = 'configs/camvid/deeplabv3{}_r18w32-d16_1xb8-600_camvid-176x240.py'
+
+
+def tiny_config(path, base, root):
+    path.write_text(f"""
+_base_ = '{base}'
+data_root = '{root}'
+train_dataloader = dict(
+    batch_size=2, num_workers=1, dataset=dict(data_root=data_root))
+val_dataloader = dict(num_workers=1, dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
+train_cfg = dict(max_iters=2, val_interval=2)
+param_scheduler = [dict(type='PolyLR', end=2, by_epoch=False)]
+default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
+""")
+    return str(path)
+
+
+def test_study_trains_collects_and_skips_finished_runs(
+        run_python, repo_root, camvid_root, tmp_path):
+    e2e = tiny_config(tmp_path / 'e2e.py', osp.join(repo_root,
+                                                    CAMVID.format('')),
+                      camvid_root)
+    k2 = tiny_config(tmp_path / 'k2.py',
+                     osp.join(repo_root, CAMVID.format('-infopro-k2')),
+                     camvid_root)
+    out = tmp_path / 'study'
+    args = ('tools/analysis/accuracy_study.py', e2e, '--run', 'k2-b2', k2,
+            'model.balance_shape=(2,176,240)', '--seeds', '0', '1', '--out',
+            str(out), '--work-dir', str(tmp_path / 'runs'))
+    proc = run_python(repo_root, *args)
+    assert '[4/4] k2-b2 seed 1: mIoU' in proc.stdout
+    summary = json.loads((out / 'summary.json').read_text())
+    assert [m['name'] for m in summary['methods']] == ['e2e', 'k2-b2']
+    assert summary['reference'] == 'e2e'
+    e2e_row, k2_row = summary['methods']
+    assert e2e_row['seeds'] == [0, 1] and e2e_row['mIoU']['n'] == 2
+    assert len(e2e_row['per_class']) == 11 and 'sky' in e2e_row['per_class']
+    assert k2_row['delta_mIoU']['n'] == 2 and e2e_row['delta_mIoU'] is None
+    assert len(k2_row['split_points']) == 1  # the automatic split, logged
+    run = json.loads((out / 'runs' / 'k2-b2' / 'seed1.json').read_text())
+    assert run['iter'] == 2 and run['options'] == [
+        'model.balance_shape=(2,176,240)'
+    ]
+    assert 'k2-b2' in (out / 'summary.md').read_text()
+    assert (out / 'summary.png').stat().st_size > 0
+    # Seeds differ: the runs are not copies of each other.
+    seed0 = json.loads((out / 'runs' / 'e2e' / 'seed0.json').read_text())
+    seed1 = json.loads((out / 'runs' / 'e2e' / 'seed1.json').read_text())
+    assert seed0['per_class'] != seed1['per_class']
+
+    again = run_python(repo_root, *args)
+    assert again.stdout.count('finished, skipped') == 4
+    assert 'training' not in again.stdout
+
+
+def test_study_refuses_duplicate_names_and_bad_runs(run_python, repo_root,
+                                                    tmp_path):
+    config = CAMVID.format('')
+    proc = run_python(
+        repo_root,
+        'tools/analysis/accuracy_study.py',
+        config,
+        config,
+        '--out',
+        str(tmp_path),
+        check=False)
+    assert proc.returncode != 0 and 'unique' in proc.stderr
+    proc = run_python(
+        repo_root,
+        'tools/analysis/accuracy_study.py',
+        '--run',
+        'x',
+        config,
+        'batch',
+        '--out',
+        str(tmp_path),
+        check=False)
+    assert proc.returncode != 0 and "'batch' is not key=value" in proc.stderr
+
+
+def test_delta_is_paired_by_seed():
+    runs = [
+        dict(name=n, seed=s, mIoU=v, mAcc=v, per_class={}, wall_s=1,
+             max_rss_mb=1) for n, s, v in [('a', 0, 50.0), ('a', 1, 40.0),
+                                           ('b', 0, 52.0), ('b', 1, 41.0),
+                                           ('b', 2, 90.0)]
+    ]
+    summary = summarise(runs, ['a', 'b'], 'a')
+    delta = summary['methods'][1]['delta_mIoU']
+    assert delta['n'] == 2 and delta['mean'] == pytest.approx(1.5)
