@@ -8,12 +8,13 @@ JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO_CFG := configs/demo/deeplabv3-infopro_r18-d8_1xb4-300_synthetic-cityscapes-128x256.py
 DEMO_DATA := data/synthetic_cityscapes
 
-.PHONY: help install demo test clean
+.PHONY: help install demo test gpu-check clean
 
 help:
 	@echo "make install  create $(VENV) with torch, mmcv (built from source), mmengine, mmseg and this package"
 	@echo "make demo     install if needed, generate $(DEMO_DATA), train the demo config, evaluate, write an overlay"
 	@echo "make test     install if needed, run the test suite"
+	@echo "make gpu-check  on a CUDA machine: the GPU benchmarks, training and DDP checks (< 8 min), JSON in work_dirs/gpu_check"
 
 install: $(STAMP)
 
@@ -59,6 +60,9 @@ demo: $(STAMP) $(DEMO_DATA)
 
 test: $(STAMP)
 	$(PY) -m pytest -q tests
+
+gpu-check: $(STAMP)
+	$(PY) tools/analysis/gpu_check.py --out work_dirs/gpu_check
 
 clean:
 	rm -rf work_dirs build *.egg-info
