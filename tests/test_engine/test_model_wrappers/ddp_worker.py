@@ -2,7 +2,8 @@
 
 Trains a tiny InfoPro model (GroupNorm, no dropout: nothing depends on the
 batch split) for 3 iterations on a fixed global batch of 4 images, split over
-the ranks when launched by torchrun, and saves the final weights.
+the ranks when launched by torchrun, and saves the final weights (and, in
+one process, the initial ones).
 
     python ddp_worker.py OUT_DIR            # one process, batch 4
     torchrun --nproc_per_node=2 ddp_worker.py OUT_DIR   # 2 x batch 2
@@ -92,6 +93,8 @@ def main():
     model = MODELS.build(model_cfg()).train()
     if distributed:
         model = InfoProDistributedDataParallel(model)
+    else:  # rank 0's initial weights, which the wrapper gives every rank
+        torch.save(model.state_dict(), os.path.join(out_dir, 'init.pt'))
     optim = OptimWrapper(
         torch.optim.SGD(
             model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4))

@@ -43,14 +43,21 @@ def test_two_processes_equal_one_process_with_the_whole_batch(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     proc = torchrun(2, WORKER, str(double))
     assert proc.returncode == 0, proc.stderr[-3000:]
-    ref = torch.load(single / 'rank0.pt')
+    init, ref = torch.load(single / 'init.pt'), torch.load(single / 'rank0.pt')
     r0, r1 = torch.load(double / 'rank0.pt'), torch.load(double / 'rank1.pt')
     for name in ref:
         # Replicas stay identical (one all-reduce per iteration) ...
         assert torch.equal(r0[name], r1[name]), name
-        # ... and 2 x batch 2 gives the update of 1 x batch 4.
-        torch.testing.assert_close(
-            r0[name], ref[name], rtol=1e-5, atol=1e-6, msg=name)
+        if not ref[name].is_floating_point():
+            assert torch.equal(r0[name], ref[name]), name
+            continue
+        # ... and 2 x batch 2 gives the update of 1 x batch 4, up to float
+        # rounding (convolutions of 2 and 4 images round differently, and
+        # 3 steps with momentum carry it on): relative error of the update
+        # ~1e-4 here, where a missing or unaveraged reduction gives ~1.
+        update, ddp_update = ref[name] - init[name], r0[name] - init[name]
+        error = (ddp_update - update).norm() / update.norm().clamp_min(1e-12)
+        assert error < 1e-2, (name, float(error))
 
 
 def test_tools_train_with_torchrun_on_cpu(trained, tmp_path):
