@@ -34,6 +34,9 @@ model = dict(
         norm_cfg=norm_cfg,
         align_corners=False))
 train_dataloader = dict(batch_size=4)
+# Measures the automatic split (and builds the local heads) before the
+# optimizer collects the parameters; otherwise mmengine's default.
+optim_wrapper = dict(constructor='InfoProOptimWrapperConstructor')
 # Checkpoints stay loadable with torch's weights_only=True (torch >= 2.6).
 custom_hooks = [dict(type='WeightsOnlyCheckpointHook')]
 # Multi-process training: every local module's gradients are all-reduced once

@@ -14,13 +14,14 @@ import sys
 
 from mmengine.config import DictAction
 from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
 import mmseg_infopro  # noqa: F401  (registers the InfoPro modules)
 from mmseg_infopro.datasets import DatasetCheckError, check_dataloader_cfgs
 from mmseg_infopro.engine import (balance_shape_mismatch, load_runner_config,
-                                  setup_distributed)
+                                  setup_distributed, split_from_checkpoint)
 
 
 def parse_args() -> argparse.Namespace:
@@ -80,6 +81,12 @@ def main() -> None:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
     cfg.resume = args.resume
+    taken = split_from_checkpoint(cfg)
+    if taken:
+        print_log(
+            f'InfoPro: split_points={taken[1]} as recorded in {taken[0]}, '
+            f'which this run continues from (not measured again).',
+            logger='current')
     warning = balance_shape_mismatch(cfg)
     if warning:
         print_log(warning, logger='current', level=logging.WARNING)
@@ -107,6 +114,11 @@ def main() -> None:
         sys.exit(f'error: {e}')
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
         RUNNERS.build(cfg)
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    if hasattr(model, 'ensure_split'):
+        # The local heads must exist before the optimizer is built.
+        model.ensure_split()
     runner.train()
 
 

@@ -12,3 +12,6 @@ model = dict(
         loss_recon_weight=1.5,
         loss_task_weight=1.0,
         norm_cfg=dict(type='BN', requires_grad=True)))
+# Builds the local heads (measuring an automatic split, if one is set)
+# before the optimizer collects the parameters; otherwise mmengine's default.
+optim_wrapper = dict(constructor='InfoProOptimWrapperConstructor')

@@ -17,3 +17,6 @@ model = dict(
         loss_task_weight=1.0,
         norm_cfg=dict(type='BN', requires_grad=True),
         task_head=dict(channels=64)))
+# Measures the automatic split (and builds the local heads) before the
+# optimizer collects the parameters; otherwise mmengine's default.
+optim_wrapper = dict(constructor='InfoProOptimWrapperConstructor')

@@ -1,9 +1,12 @@
 from .dist import setup_distributed
 from .hooks import WeightsOnlyCheckpointHook
 from .model_wrappers import InfoProDistributedDataParallel
-from .runner_config import balance_shape_mismatch, load_runner_config
+from .optimizers import InfoProOptimWrapperConstructor
+from .runner_config import (balance_shape_mismatch, load_runner_config,
+                            split_from_checkpoint)
 
 __all__ = [
     'setup_distributed', 'InfoProDistributedDataParallel',
-    'WeightsOnlyCheckpointHook', 'load_runner_config', 'balance_shape_mismatch'
+    'InfoProOptimWrapperConstructor', 'WeightsOnlyCheckpointHook',
+    'load_runner_config', 'balance_shape_mismatch', 'split_from_checkpoint'
 ]

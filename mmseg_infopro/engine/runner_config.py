@@ -1,12 +1,16 @@
 """Config loading shared by tools/train.py and tools/test.py."""
 import os.path as osp
-from typing import Optional
+from typing import Optional, Tuple
 
+import torch
 from mmengine.config import Config
+from mmengine.runner import find_latest_checkpoint
 
 from ..models.segmentors.infopro_encoder_decoder import DEFAULT_BALANCE_BATCH
 
-__all__ = ['load_runner_config', 'balance_shape_mismatch']
+__all__ = [
+    'load_runner_config', 'balance_shape_mismatch', 'split_from_checkpoint'
+]
 
 
 def load_runner_config(path: str,
@@ -71,3 +75,46 @@ def balance_shape_mismatch(cfg: Config) -> Optional[str]:
             f'(train_dataloader.batch_size, model.data_preprocessor.size). '
             f'Set model.balance_shape={trained} for the split with the '
             f'least memory at this batch.')
+
+
+def split_from_checkpoint(cfg: Config) -> Optional[Tuple[str, tuple]]:
+    """Take the split recorded in the checkpoint that training resumes
+    from or loads (``--resume``, ``load_from``) for an automatic split.
+
+    An automatic split is measured again at every training start and may
+    come out differently on another machine or torch version; the local
+    heads of the checkpoint were trained on its own split, so that one wins.
+    An explicit ``split_points`` is left as configured (a checkpoint of
+    another split is then refused when it loads, with the split to set).
+
+    Args:
+        cfg (Config): A training config (``resume``, ``load_from``,
+            ``work_dir`` set); ``model.backbone.split_points`` is changed in
+            place.
+
+    Returns:
+        tuple[str, tuple] | None: The checkpoint and the split taken from
+        it, or None.
+    """
+    backbone = (cfg.get('model') or {}).get('backbone') or {}
+    if backbone.get('num_local_modules', 1) < 2 or \
+            backbone.get('split_points') is not None:
+        return None
+    path = cfg.get('load_from')
+    if cfg.get('resume') and path is None:
+        path = find_latest_checkpoint(cfg.work_dir)
+    if not path or not osp.isfile(path):
+        return None
+    try:
+        # mmap: only the split is read, not the whole file.
+        state = torch.load(
+            path, map_location='cpu', weights_only=True,
+            mmap=True).get('state_dict', {})
+    except Exception:  # a broken file is reported where it is loaded
+        return None
+    recorded = state.get('local_heads._extra_state')
+    if recorded is None or len(recorded) != backbone['num_local_modules'] - 1:
+        return None
+    split = tuple(int(p) for p in recorded.tolist())
+    cfg.model.backbone.split_points = split
+    return path, split

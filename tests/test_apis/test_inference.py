@@ -3,6 +3,7 @@ import glob
 import os.path as osp
 
 import numpy as np
+import pytest
 import torch
 
 
@@ -13,8 +14,13 @@ def val_image(trained):
                      '*.png')))[0]
 
 
-def test_init_model_inference_model_show_result(trained, tmp_path):
+def test_init_model_inference_model_show_result(trained, tmp_path,
+                                                monkeypatch):
     from mmseg.apis import inference_model, init_model, show_result_pyplot
+
+    from mmseg_infopro.models import InfoProEncoderDecoder
+    monkeypatch.setattr(InfoProEncoderDecoder, '_balanced_split_points',
+                        lambda *a: pytest.fail('inference measured a split'))
     model = init_model(trained['cfg'], trained['ckpt'], device='cpu')
     assert type(model).__name__ == 'InfoProEncoderDecoder'
     assert model.dataset_meta['classes'][0] == 'road'
@@ -26,8 +32,13 @@ def test_init_model_inference_model_show_result(trained, tmp_path):
     assert out.is_file() and drawn.shape == (64, 128, 3)
 
 
-def test_mmseg_inferencer_with_config_path_and_weights(trained, tmp_path):
+def test_mmseg_inferencer_with_config_path_and_weights(
+        trained, tmp_path, monkeypatch):
     from mmseg.apis import MMSegInferencer
+
+    from mmseg_infopro.models import InfoProEncoderDecoder
+    monkeypatch.setattr(InfoProEncoderDecoder, '_balanced_split_points',
+                        lambda *a: pytest.fail('inference measured a split'))
     inferencer = MMSegInferencer(
         model=trained['cfg'], weights=trained['ckpt'], device='cpu')
     out = inferencer(val_image(trained), out_dir=str(tmp_path))

@@ -18,6 +18,7 @@ CONFIGS = sorted(
 
 R101 = 'configs/infopro/deeplabv3{}_r101-d8_2xb4{}-40k_cityscapes-512x1024.py'
 CAMVID = 'configs/camvid/deeplabv3{}_r18w32-d16_1xb8-600_camvid-176x240.py'
+CAMVID_B = 'configs/camvid/deeplabv3{}_r50w16-d8_1xb8-600_camvid-176x240.py'
 CAMVID_GPU = 'configs/camvid/deeplabv3{}_r101-d8_1xb8-10k_camvid-360x480.py'
 AUTO = None  # automatic split
 
@@ -80,6 +81,14 @@ EXPECTED = {
     CAMVID.format('-infopro-k4-lambdasched'):
     ('InfoProEncoderDecoder', 18, 4, AUTO, 8, (176, 240),
      ((1.0, 0.0), (0.0, 1.0)), 0.01, False),
+    CAMVID_B.format(''):
+    ('EncoderDecoder', 50, 1, None, 8, (176, 240), None, 0.01, False),
+    CAMVID_B.format('-infopro-k2'):
+    ('InfoProEncoderDecoder', 50, 2, AUTO, 8, (176, 240), (1.5, 1.0), 0.01,
+     False),
+    CAMVID_B.format('-infopro-k4'):
+    ('InfoProEncoderDecoder', 50, 4, AUTO, 8, (176, 240), (1.5, 1.0), 0.01,
+     False),
     CAMVID_GPU.format(''):
     ('EncoderDecoder', 101, 1, None, 8, (360, 480), None, 0.01, False),
     CAMVID_GPU.format('-infopro-k2'):
@@ -114,13 +123,19 @@ def test_config_settings_and_model(path):
         assert (head.loss_recon_weight, head.loss_task_weight) == lambdas
         assert cfg.model.backbone.num_local_modules == k
         assert cfg.model.backbone.split_points == split
+        # The local heads exist before the optimizer collects parameters.
+        assert cfg.optim_wrapper.constructor == \
+            'InfoProOptimWrapperConstructor'
         if split is AUTO:
             # The automatic split balances the batch that is trained.
             assert tuple(cfg.model.balance_shape) == (batch, *crop)
     # EncoderDecoder moves `pretrained` into the backbone config it is given.
     model = MODELS.build(copy.deepcopy(cfg.model))
     assert getattr(model.backbone, 'num_local_modules', 1) == k
-    assert len(getattr(model, 'local_heads', [])) == k - 1
+    if lambdas is not None and split is AUTO:  # measured when training starts
+        assert not model.split_decided and len(model.local_heads) == 0
+    else:
+        assert len(getattr(model, 'local_heads', [])) == k - 1
     # The plain mmseg twin (E2E reference of the benchmark, exported config).
     plain = MODELS.build(to_plain_model_cfg(cfg.model))
     assert type(plain).__name__ == 'EncoderDecoder'

@@ -27,8 +27,12 @@ def test_test_tool_on_the_checkpoint(trained, tmp_path, run_python):
     proc = run_python(trained['repo_root'], 'tools/test.py', trained['cfg'],
                       osp.join(trained['work_dir'], 'iter_4.pth'),
                       '--work-dir', str(tmp_path / 'test_wd'), '--out', out)
-    assert 'mIoU' in proc.stdout + proc.stderr
+    log = proc.stdout + proc.stderr
+    assert 'mIoU' in log
     assert len(os.listdir(out)) == 4  # one label map per val image
+    # Testing never measures the split: the checkpoint's is used.
+    assert 'automatic split_points' not in log
+    assert 'as recorded in the checkpoint' in log
 
 
 def test_resume_continues_from_the_last_checkpoint(trained, run_python):
@@ -45,6 +49,29 @@ def test_resume_continues_from_the_last_checkpoint(trained, run_python):
     assert 'resumed epoch: 0, iter: 4' in log
     assert 'Iter(train) [5/6]' in log
     assert osp.isfile(osp.join(trained['work_dir'], 'iter_6.pth'))
+
+
+def test_resume_and_load_from_take_the_checkpoint_split(
+        trained, tmp_path, run_python):
+    """A checkpoint trained with one split, continued with an automatic
+    split that would measure another (as on another machine)."""
+    work_dir = str(tmp_path / 'wd')
+    run_python(trained['repo_root'], 'tools/train.py', trained['cfg'],
+               '--work-dir', work_dir, '--cfg-options',
+               'model.backbone.split_points=(2,)', 'train_cfg.max_iters=2',
+               'train_cfg.val_interval=2')
+    proc = run_python(trained['repo_root'], 'tools/train.py', trained['cfg'],
+                      '--work-dir', work_dir, '--resume', '--cfg-options',
+                      'train_cfg.max_iters=3', 'train_cfg.val_interval=3')
+    log = proc.stdout + proc.stderr
+    assert 'split_points=(2,) as recorded in' in log
+    assert 'automatic split_points' not in log
+    assert 'Iter(train) [3/3]' in log
+    proc = run_python(trained['repo_root'], 'tools/train.py', trained['cfg'],
+                      '--work-dir', str(tmp_path / 'wd2'), '--cfg-options',
+                      f'load_from={work_dir}/iter_2.pth',
+                      'train_cfg.max_iters=1', 'train_cfg.val_interval=1')
+    assert 'split_points=(2,) as recorded in' in proc.stdout + proc.stderr
 
 
 def test_load_from_and_init_model(trained, tmp_path):

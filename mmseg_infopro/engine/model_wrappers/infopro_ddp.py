@@ -72,6 +72,9 @@ class InfoProDistributedDataParallel(nn.Module):
         self.module = module
         self.broadcast_buffers = broadcast_buffers
         self.bucket_bytes = int(bucket_size_mb * 2**20)
+        if hasattr(module, 'ensure_split'):
+            # The local heads must exist before parameters are broadcast.
+            module.ensure_split()
         self._check_same_split()
         # Parameters and buffers only: they live on the model's device.
         # Other state-dict entries (e.g. the local heads' split, made fresh

@@ -45,15 +45,27 @@ Weight = Union[float, Sequence[float]]
 
 
 def _schedule(weight: Weight, name: str, num_local: int) -> List[float]:
-    """Per-module values of a (first, last) linear schedule."""
+    """Per-module values of a (first, last) linear schedule.
+
+    Raises:
+        ValueError: For anything but a number or a pair of numbers >= 0,
+            and for a pair whose values differ when there is a single
+            local module (K = 2), where ``last`` would be dropped.
+    """
     if isinstance(weight, (int, float)):
         first = last = float(weight)
-    elif len(weight) == 2:
+    elif isinstance(weight, (list, tuple)) and len(weight) == 2:
         first, last = (float(w) for w in weight)
     else:
         raise ValueError(
             f'local_head.{name} must be a number or a (first, last) pair, '
             f'got {weight!r}.')
+    if first < 0 or last < 0:
+        raise ValueError(f'local_head.{name} must be >= 0, got {weight!r}.')
+    if num_local == 1 and first != last:
+        raise ValueError(
+            f'local_head.{name}={weight!r} is a (first, last) schedule, but '
+            f'K = 2 has a single local module: give one number.')
     if num_local <= 1:
         return [first] * num_local
     return [
@@ -79,6 +91,11 @@ class InfoProEncoderDecoder(EncoderDecoder):
     Stage outputs that a head of module K needs but an earlier module
     produced (e.g. the auxiliary head's layer3 output when layer3 ends in
     module K-1) reach the heads detached.
+
+    An automatic split (``backbone.split_points=None``) is measured only
+    when training needs it (:meth:`ensure_split`); until then there are no
+    local heads, so inference never pays for it, and loading a checkpoint
+    sets the split it recorded.
 
     Args:
         backbone (dict): Backbone config; it must provide the module
@@ -163,23 +180,74 @@ class InfoProEncoderDecoder(EncoderDecoder):
             raise ValueError(
                 f'backbone.num_local_modules={self.num_local_modules} needs '
                 f'a local_head config (e.g. dict(type="InfoProHead", ...)).')
-        if self.backbone.split_points is None:
-            self.backbone.set_split_points(
-                self._balanced_split_points(
-                    tuple(profile_size), balance_shape,
-                    split_memory_tolerance))
-            print_log(
-                f'InfoPro: K={self.num_local_modules}, automatic '
-                f'split_points={self.backbone.split_points}',
-                logger='current')
+        for name in ('loss_recon_weight', 'loss_task_weight'):
+            if name in (local_head or {}):
+                _schedule(local_head[name], name, self.num_local_modules - 1)
+        if balance_shape is not None and (len(balance_shape) != 3
+                                          or min(balance_shape) < 1):
+            raise ValueError(
+                f'balance_shape must be (N, H, W), got {balance_shape!r}.')
+        self._split_search = (tuple(profile_size), balance_shape,
+                              split_memory_tolerance)
+        self._optimizer_checked = False
         self._final_stages = self._stages_read_by_final_heads()
-        heads = [
-            self._build_local_head(i, stop - 1)
-            for i, (_, stop) in enumerate(self.backbone.module_ranges[:-1])
-        ]
         # K = 1 keeps a plain empty list: its state dict is EncoderDecoder's.
-        self.local_heads = LocalHeads(
-            heads, self.backbone.split_points) if heads else nn.ModuleList()
+        self.local_heads = LocalHeads() if self.num_local_modules > 1 \
+            else nn.ModuleList()
+        if self.backbone.split_points is not None:
+            self._set_split(self.backbone.split_points)
+
+    def _set_split(self, split_points: Sequence[int]) -> None:
+        """Split the backbone at ``split_points`` and build the local heads
+        for it."""
+        self.backbone.set_split_points(split_points)
+        if self.num_local_modules > 1:
+            self.local_heads.build(
+                [
+                    self._build_local_head(i, stop - 1) for i, (_, stop) in
+                    enumerate(self.backbone.module_ranges[:-1])
+                ], self.backbone.split_points)
+
+    @property
+    def split_decided(self) -> bool:
+        """Whether the backbone is split (explicitly, by :meth:`ensure_split`
+        or by a loaded checkpoint)."""
+        return self.backbone.split_points is not None
+
+    def ensure_split(self) -> None:
+        """Measure the automatic split and build the local heads, if the
+        split is not decided yet.
+
+        The automatic split (``backbone.split_points=None``) is measured
+        lazily: inference and testing never run the local heads and do not
+        pay for it, and a checkpoint that records its split sets it when
+        loaded. Training needs it before its optimizer is built:
+        ``tools/train.py``, the ``InfoProOptimWrapperConstructor`` of the
+        configs and ``InfoProDistributedDataParallel`` call this.
+        """
+        if self.split_decided:
+            return
+        self._set_split(self._balanced_split_points(*self._split_search))
+        print_log(
+            f'InfoPro: K={self.num_local_modules}, automatic '
+            f'split_points={self.backbone.split_points}',
+            logger='current')
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
+                              **kwargs) -> None:
+        """A checkpoint's recorded split wins over an automatic split that
+        is not measured yet: the heads are built for it before their
+        weights load (children load after their parent)."""
+        recorded = state_dict.get(prefix + 'local_heads._extra_state')
+        if recorded is not None and len(recorded) and not self.split_decided:
+            points = tuple(int(p) for p in recorded.tolist())
+            if len(points) == self.num_local_modules - 1:
+                self._set_split(points)
+                print_log(
+                    f'InfoPro: K={self.num_local_modules}, split_points='
+                    f'{points} as recorded in the checkpoint',
+                    logger='current')
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @property
     def num_local_modules(self) -> int:
@@ -239,9 +307,6 @@ class InfoProEncoderDecoder(EncoderDecoder):
         if balance_shape is None:
             crop = getattr(self.data_preprocessor, 'size', None) or size
             balance_shape = (DEFAULT_BALANCE_BATCH, *crop)
-        if len(balance_shape) != 3 or min(balance_shape) < 1:
-            raise ValueError(
-                f'balance_shape must be (N, H, W), got {balance_shape!r}.')
         n, h, w = balance_shape
         scale = n * h * w / (2 * size[0] * size[1])
 
@@ -370,6 +435,7 @@ class InfoProEncoderDecoder(EncoderDecoder):
         :meth:`train_step`, but keeps every module's graph alive at once;
         :meth:`train_step` is the memory-saving path used for training.
         """
+        self.ensure_split()
         losses, stage_outs, x = dict(), dict(), inputs
         for module in range(self.num_local_modules):
             module_losses, x = self.module_loss(module, x, inputs,
@@ -377,6 +443,31 @@ class InfoProEncoderDecoder(EncoderDecoder):
             losses.update(module_losses)
             x = x.detach()
         return losses
+
+    def _check_local_heads_are_optimized(self,
+                                         optim_wrapper: OptimWrapper) -> None:
+        """Stop if the optimizer was built before the local heads were (an
+        automatic split measured at the first step): they would never be
+        updated."""
+        optimized = {
+            id(p)
+            for group in optim_wrapper.optimizer.param_groups
+            for p in group['params']
+        }
+        missing = [
+            name for name, p in self.local_heads.named_parameters()
+            if p.requires_grad and id(p) not in optimized
+        ]
+        if missing:
+            raise RuntimeError(
+                f'The optimizer does not hold the local heads\' parameters '
+                f'(e.g. local_heads.{missing[0]}): it was built before the '
+                f'automatic split was measured. Call model.ensure_split() '
+                f'before building the optimizer, use optim_wrapper='
+                f'dict(constructor="InfoProOptimWrapperConstructor") (as '
+                f'the shipped configs do) or tools/train.py, or set '
+                f'model.backbone.split_points.')
+        self._optimizer_checked = True
 
     def backward_module(self, loss: Tensor, optim_wrapper: OptimWrapper,
                         last: bool) -> None:
@@ -412,6 +503,9 @@ class InfoProEncoderDecoder(EncoderDecoder):
             graph complete), the per-module counterpart of mmengine's
             ``memory``.
         """
+        if not self._optimizer_checked:
+            self.ensure_split()
+            self._check_local_heads_are_optimized(optim_wrapper)
         with optim_wrapper.optim_context(self):
             data = self.data_preprocessor(data, True)
         inputs, data_samples = data['inputs'], data['data_samples']

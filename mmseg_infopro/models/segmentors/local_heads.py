@@ -1,5 +1,5 @@
 """The local heads of a split model, tied to the split they were built for."""
-from typing import Iterable, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -15,41 +15,49 @@ class LocalHeads(ModuleList):
     reaches every head (their ``init_cfg`` and, e.g., FCNHead's ``conv_seg``
     initialisation); a plain ``nn.ModuleList`` is skipped by it.
 
-    The split points go into the state dict (``local_heads._extra_state``,
-    an int64 tensor: mmengine broadcasts every state-dict value as a tensor
-    in distributed training).
-
-    An automatic split is measured anew at every build and may differ on
-    another machine or torch version; heads trained on other module outputs
-    must not load silently (their shapes can even match), so loading a
-    checkpoint made for another split raises an error that names the split
-    to configure.
-
-    Args:
-        heads (Iterable[nn.Module]): One local head per module but the last.
-        split_points (Sequence[int]): The backbone's split points.
+    It starts empty while an automatic split is not decided yet (the
+    segmentor measures it when training starts, or a loaded checkpoint sets
+    it) and is filled by :meth:`build`. The split points go into the state
+    dict (``local_heads._extra_state``, an int64 tensor, empty while
+    undecided). Local heads trained on other module outputs must not load
+    silently (their shapes can even match), so loading a checkpoint made for
+    another split raises an error that names the split to configure.
     """
 
-    def __init__(self, heads: Iterable[nn.Module],
-                 split_points: Sequence[int]) -> None:
-        super().__init__(heads)
-        self.split_points = tuple(split_points)
-        if len(self) != len(self.split_points):
+    def __init__(self) -> None:
+        super().__init__()
+        self.split_points: Optional[Tuple[int, ...]] = None
+
+    def build(self, heads: List[nn.Module],
+              split_points: Sequence[int]) -> None:
+        """Hold ``heads``, one per split point, replacing any before.
+
+        Raises:
+            ValueError: If the numbers of heads and split points differ.
+        """
+        split_points = tuple(split_points)
+        if len(heads) != len(split_points):
             raise ValueError(
-                f'{len(self)} local heads for split_points='
-                f'{self.split_points}: expected one head per split point.')
+                f'{len(heads)} local heads for split_points={split_points}: '
+                f'expected one head per split point.')
+        del self[:]
+        self.extend(heads)
+        self.split_points = split_points
 
     def get_extra_state(self) -> torch.Tensor:
-        return torch.tensor(self.split_points, dtype=torch.long)
+        return torch.tensor(self.split_points or (), dtype=torch.long)
 
     def set_extra_state(self, state: torch.Tensor) -> None:
-        points = tuple(state.tolist())
-        if points != self.split_points:
-            raise ValueError(
-                f'The checkpoint\'s local heads were trained with backbone '
-                f'split_points={points}, but this model splits at '
-                f'{self.split_points}. To resume or test it, set '
-                f'model.backbone.split_points={points} (e.g. --cfg-options '
-                f'"model.backbone.split_points={points}"); to train another '
-                f'split from its weights, export them with '
-                f'tools/model_converters/infopro2mmseg.py and load that.')
+        points = tuple(int(p) for p in state.tolist())
+        if not points or points == self.split_points:
+            return
+        mine = self.split_points if self.split_points is not None else \
+            'an automatic split of another K'
+        raise ValueError(
+            f'The checkpoint\'s local heads were trained with backbone '
+            f'split_points={points}, but this model splits at {mine}. To '
+            f'resume or test it, set model.backbone.split_points={points} '
+            f'(e.g. --cfg-options "model.backbone.split_points={points}") '
+            f'and the num_local_modules it implies; to train another split '
+            f'from its weights, export them with '
+            f'tools/model_converters/infopro2mmseg.py and load that.')

@@ -170,9 +170,11 @@ def test_loss_weights_follow_the_linear_schedule(model_cfg):
     assert [h.loss_recon_weight for h in model.local_heads] == [1.0, 2.0, 3.0]
     assert [h.loss_task_weight for h in model.local_heads] == [1.0, 0.5, 0.0]
     assert model.local_heads[2].task_head is None
-    # K = 2: the single local module takes the "first" values.
-    k2 = build(model_cfg(k=2, split_points=(5, ), loss_recon_weight=(1, 3)))
-    assert k2.local_heads[0].loss_recon_weight == 1.0
+    # K = 2 has a single local module: a pair would drop "last".
+    k2 = build(model_cfg(k=2, split_points=(5, ), loss_recon_weight=(2, 2)))
+    assert k2.local_heads[0].loss_recon_weight == 2.0
+    with pytest.raises(ValueError, match='single local module'):
+        build(model_cfg(k=2, split_points=(5, ), loss_recon_weight=(1, 3)))
 
 
 def test_official_cifar_schedule_for_k4(model_cfg):
@@ -255,6 +257,7 @@ def test_auto_split_is_valid_deterministic_and_side_effect_free(model_cfg):
     cfg = model_cfg(k=3)
     a = MODELS.build(cfg)
     b = MODELS.build(cfg)
+    a.ensure_split(), b.ensure_split()
     assert a.backbone.split_points == b.backbone.split_points
     assert len(a.backbone.split_points) == 2
     # Profiling ran on a copy: BN statistics are still the initial ones.
@@ -269,6 +272,7 @@ def test_auto_split_spends_the_tolerance_on_cheaper_local_heads(model_cfg):
         cfg = model_cfg(k=2)
         cfg['split_memory_tolerance'] = tolerance
         model = MODELS.build(cfg)
+        model.ensure_split()
         element = model.backbone.split_points[0] - 1
         return (model.backbone.element_out_channels(element),
                 model.backbone.element_out_stride(element))
@@ -281,6 +285,59 @@ def test_auto_split_spends_the_tolerance_on_cheaper_local_heads(model_cfg):
     assert balanced[0] >= tenth[0] >= anything[0]
     # With no memory limit, the head reads the narrowest stride-8 output.
     assert anything[0] == 128
+
+
+def test_automatic_split_is_measured_only_for_training(
+        model_cfg, batch, monkeypatch):
+    model = build(model_cfg(k=3))
+    assert not model.split_decided and len(model.local_heads) == 0
+    assert model.state_dict()['local_heads._extra_state'].numel() == 0
+    measured = []
+    search = InfoProEncoderDecoder._balanced_split_points
+    monkeypatch.setattr(InfoProEncoderDecoder, '_balanced_split_points',
+                        lambda *a: measured.append(1) or search(*a))
+    model.eval()
+    model.test_step(batch())  # inference: no local head, no measurement
+    assert not measured and not model.split_decided
+    model.train()
+    # An optimizer built before the split misses the local heads: stop.
+    with pytest.raises(RuntimeError, match='ensure_split'):
+        model.train_step(batch(), sgd(model))
+    assert measured == [1] and len(model.local_heads) == 2
+    model.train_step(batch(), sgd(model))  # built after: trains
+    assert measured == [1]
+
+
+def test_optim_constructor_builds_the_local_heads_first(model_cfg, batch):
+    from mmengine.optim import build_optim_wrapper
+    model = build(model_cfg(k=2))
+    wrapper = build_optim_wrapper(
+        model,
+        dict(
+            constructor='InfoProOptimWrapperConstructor',
+            optimizer=dict(type='SGD', lr=0.01)))
+    assert model.split_decided
+    optimized = {id(p) for p in wrapper.optimizer.param_groups[0]['params']}
+    assert all(id(p) in optimized for p in model.local_heads.parameters())
+    model.train_step(batch(), wrapper)
+
+
+def test_checkpoint_split_wins_over_an_unmeasured_automatic_split(
+        model_cfg, tmp_path, monkeypatch):
+    trained = build(model_cfg(k=3, split_points=(3, 6)))
+    path = str(tmp_path / 'k3.pth')
+    torch.save(dict(state_dict=trained.state_dict()), path)
+    monkeypatch.setattr(InfoProEncoderDecoder, '_balanced_split_points',
+                        lambda *a: pytest.fail('measured'))
+    auto = build(model_cfg(k=3))
+    load_checkpoint(auto, path)  # as init_model and tools/test.py do
+    assert auto.backbone.split_points == (3, 6)
+    for (name, a), b in zip(auto.state_dict().items(),
+                            trained.state_dict().values()):
+        assert torch.equal(a, b), name
+    # A checkpoint of another K cannot set the split: refused, not measured.
+    with pytest.raises(ValueError, match=r'split_points=\(3, 6\)'):
+        load_checkpoint(build(model_cfg(k=2)), path)
 
 
 def test_checkpoint_of_another_split_is_refused(model_cfg, tmp_path):
@@ -321,6 +378,15 @@ def test_bad_configs(model_cfg):
         MODELS.build(cfg)
     cfg = model_cfg(k=3, split_points=(3, 6), loss_recon_weight=(1, 2, 3))
     with pytest.raises(ValueError, match=r'\(first, last\)'):
+        MODELS.build(cfg)
+    # Checked at build time, also for an automatic split.
+    with pytest.raises(ValueError, match='>= 0'):
+        MODELS.build(model_cfg(k=3, loss_task_weight=(1, -1)))
+    with pytest.raises(ValueError, match='single local module'):
+        MODELS.build(model_cfg(k=2, loss_recon_weight=(1.5, 0.5)))
+    cfg = model_cfg(k=2)
+    cfg['balance_shape'] = (4, 64)
+    with pytest.raises(ValueError, match='balance_shape'):
         MODELS.build(cfg)
     cfg = model_cfg(k=2)
     cfg['split_memory_tolerance'] = -0.1

@@ -1,0 +1,3 @@
+from .infopro_optim_constructor import InfoProOptimWrapperConstructor
+
+__all__ = ['InfoProOptimWrapperConstructor']
