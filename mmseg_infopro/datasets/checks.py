@@ -11,7 +11,7 @@ import os.path as osp
 from concurrent.futures import ThreadPoolExecutor
 from typing import List, Optional, Tuple
 
-import cv2
+import mmcv
 import numpy as np
 from mmengine.config import ConfigDict
 from mmseg.registry import DATASETS
@@ -84,29 +84,64 @@ def _find(folder: str, suffix: str) -> List[str]:
     return sorted(found)
 
 
-def _check_image(path: str) -> Optional[str]:
+def _check_image(path: str) -> Tuple[Optional[str], Optional[tuple]]:
+    """An error for an unreadable image, else its (H, W).
+
+    PNG's ``verify`` checks every chunk's checksum, which catches truncated
+    files; JPEG and the other formats are decoded, as ``verify`` does not
+    read their image data."""
     try:
         with Image.open(path) as img:
-            img.verify()
+            size = img.size[::-1]
+            if img.format == 'PNG':
+                img.verify()
+            else:
+                img.load()
     except Exception as e:  # any decoder error means "unreadable"
-        return f'{path}: unreadable image ({type(e).__name__}: {e})'
-    return None
+        return f'{path}: unreadable image ({type(e).__name__}: {e})', None
+    return None, size
 
 
 def _check_label(path: str, num_classes: int, ignore_index: int,
-                 bad_ids_hint: str) -> Optional[str]:
-    label = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+                 reduce_zero_label: bool, bad_ids_hint: str
+                 ) -> Tuple[Optional[str], Optional[tuple]]:
+    """An error for a label that is not a usable id map, else its (H, W).
+
+    Read as mmseg's ``LoadAnnotations`` reads it (Pillow, unchanged): a
+    palette PNG gives its indices, i.e. the class ids."""
+    try:
+        label = mmcv.imread(path, flag='unchanged', backend='pillow')
+    except Exception as e:
+        return (f'{path}: unreadable label file ({type(e).__name__}: {e})',
+                None)
     if label is None:
-        return f'{path}: unreadable label file'
+        return f'{path}: unreadable label file', None
     if label.ndim != 2:
         return (f'{path}: label must be a single-channel id map, got shape '
-                f'{label.shape} (a colour visualisation?)')
+                f'{label.shape} (a colour visualisation?)'), None
     ids = np.unique(label)
-    bad = [int(i) for i in ids if i >= num_classes and i != ignore_index]
+    # With reduce_zero_label, 0 becomes the ignore index and k becomes k-1.
+    top = num_classes if reduce_zero_label else num_classes - 1
+    bad = [int(i) for i in ids if i > top and i != ignore_index]
     if bad:
-        return (f'{path}: label ids {bad} are outside 0..{num_classes - 1} '
-                f'and {ignore_index} (ignore); {bad_ids_hint}')
-    return None
+        return (f'{path}: label ids {bad} are outside 0..{top} '
+                f'and {ignore_index} (ignore); {bad_ids_hint}'), None
+    return None, label.shape
+
+
+def _check_pair(image: str, label: str, num_classes: int, ignore_index: int,
+                reduce_zero_label: bool, bad_ids_hint: str) -> List[str]:
+    """Errors of one image and its label, their sizes compared."""
+    image_error, image_size = _check_image(image)
+    label_error, label_size = _check_label(label, num_classes, ignore_index,
+                                           reduce_zero_label, bad_ids_hint)
+    errors = [e for e in (image_error, label_error) if e]
+    if not errors and image_size != label_size:
+        errors.append(
+            f'{label}: label size {label_size[1]}x{label_size[0]} (WxH) '
+            f'differs from its image {image} ({image_size[1]}x'
+            f'{image_size[0]}); mmseg would resize or fail on it')
+    return errors
 
 
 def check_dataset_cfg(cfg: ConfigDict,
@@ -117,9 +152,10 @@ def check_dataset_cfg(cfg: ConfigDict,
 
     Checks that ``data_root`` and the image/label folders exist, that the
     split is not empty, that every image has its label and, with
-    ``check_content``, that every image is readable and every label is a
-    single-channel map whose ids are in ``0..num_classes-1`` or
-    ``ignore_index``. Wrappers with ``dataset``/``datasets`` are checked
+    ``check_content``, that every image decodes, every label is a
+    single-channel map (read as mmseg reads it) whose ids are in
+    ``0..num_classes-1`` or ``ignore_index``, and that each label has the
+    size of its image. Wrappers with ``dataset``/``datasets`` are checked
     recursively; datasets without ``data_prefix`` folders are skipped.
 
     Args:
@@ -186,11 +222,11 @@ def check_dataset_cfg(cfg: ConfigDict,
     if check_content:
         with ThreadPoolExecutor(num_threads or os.cpu_count()) as pool:
             errors = [
-                e for e in pool.map(_check_image, [p[0] for p in pairs]) if e
-            ] + [
-                e for e in pool.map(
-                    lambda p: _check_label(p[1], args['num_classes'], args[
-                        'ignore_index'], hints['bad_ids']), pairs) if e
+                e for found in pool.map(
+                    lambda p: _check_pair(*p, args['num_classes'], args[
+                        'ignore_index'], bool(args.get('reduce_zero_label')),
+                                          hints['bad_ids']), pairs)
+                for e in found
             ]
         if errors:
             shown = '\n  '.join(errors[:5])

@@ -104,3 +104,56 @@ def test_colour_label(root):
     cv2.imwrite(label, np.zeros((64, 128, 3), np.uint8))
     with pytest.raises(DatasetCheckError, match='single-channel'):
         check_dataset_cfg(dataset_cfg(root))
+
+
+def _labels(root, split='train'):
+    return sorted(
+        glob.glob(osp.join(root, 'gtFine', split, '*', '*TrainIds.png')))
+
+
+@pytest.mark.parametrize(
+    'split, size',
+    [
+        ('train', (64, 32)),  # the same aspect: mmseg would rescale it
+        ('train', (100, 40)),  # another aspect: a stacking error in iter 1
+        ('val', (100, 40)),  # IoUMetric would fail at the first validation
+    ])
+def test_label_of_another_size_than_its_image(root, split, size):
+    label = _labels(root, split)[0]
+    cv2.imwrite(label, np.zeros(size[::-1], np.uint8))
+    with pytest.raises(DatasetCheckError) as e:
+        check_dataset_cfg(dataset_cfg(root, split))
+    assert label in str(e.value)
+    assert f'label size {size[0]}x{size[1]}' in str(e.value)
+    assert 'differs from its image' in str(e.value)
+
+
+def test_palette_labels_are_read_as_mmseg_reads_them(root):
+    from PIL import Image
+    label = _labels(root)[0]
+    ids = cv2.imread(label, cv2.IMREAD_UNCHANGED)
+    palette = Image.fromarray(ids, mode='P')
+    palette.putpalette([v for i in range(256) for v in (i, 255 - i, 7)])
+    palette.save(label)
+    assert Image.open(label).mode == 'P'
+    assert check_dataset_cfg(dataset_cfg(root)) == 8
+
+
+def test_truncated_jpeg_is_caught(root, tmp_path):
+    from PIL import Image
+    jpegs = []
+    for png in glob.glob(osp.join(root, 'leftImg8bit', 'train', '*',
+                                  '*.png')):
+        jpg = png[:-4] + '.jpg'
+        Image.open(png).convert('RGB').save(jpg, quality=90)
+        os.remove(png)
+        jpegs.append(jpg)
+    cfg = dataset_cfg(root)
+    cfg.img_suffix = '_leftImg8bit.jpg'
+    assert check_dataset_cfg(cfg) == 8
+    data = open(jpegs[0], 'rb').read()
+    with open(jpegs[0], 'wb') as f:
+        f.write(data[:len(data) // 2])
+    with pytest.raises(DatasetCheckError) as e:
+        check_dataset_cfg(cfg)
+    assert jpegs[0] in str(e.value) and 'unreadable image' in str(e.value)

@@ -38,6 +38,23 @@ def test_cityscapes_polygons_to_train_ids(repo_root, tmp_path):
     assert (label[:10] == 10).all() and (label[20:] == 0).all()  # sky, road
 
 
+def test_cityscapes_label_ids_to_train_ids(repo_root, tmp_path,
+                                           synthetic_root):
+    """Copies without polygons: *_labelIds.png are mapped to train ids."""
+    import shutil
+    root = tmp_path / 'cityscapes'
+    shutil.copytree(osp.join(synthetic_root, 'gtFine'), root / 'gtFine')
+    expected = {}
+    for path in root.glob('gtFine/*/*/*_labelTrainIds.png'):
+        expected[path] = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        path.unlink()
+    proc = run(repo_root, 'tools/dataset_converters/cityscapes.py', str(root))
+    assert proc.returncode == 0, proc.stderr
+    for path, train_ids in expected.items():
+        np.testing.assert_array_equal(
+            cv2.imread(str(path), cv2.IMREAD_UNCHANGED), train_ids)
+
+
 def test_cityscapes_converter_missing_root(repo_root, tmp_path):
     proc = run(repo_root, 'tools/dataset_converters/cityscapes.py',
                str(tmp_path / 'none'))

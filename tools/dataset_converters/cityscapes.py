@@ -1,8 +1,10 @@
-"""Convert Cityscapes polygon annotations to ``*_gtFine_labelTrainIds.png``.
+"""Convert Cityscapes annotations to ``*_gtFine_labelTrainIds.png``.
 
-mmseg's CityscapesDataset reads train-id label maps; the official archives
-ship polygons (``*_gtFine_polygons.json``). This uses cityscapesscripts'
-own converter, in parallel, with a progress bar.
+mmseg's CityscapesDataset reads train-id label maps. The official archives
+ship polygons (``*_gtFine_polygons.json``), converted here with
+cityscapesscripts' own converter; where only ``*_gtFine_labelIds.png`` exist
+(as in some copies), their ids are mapped to train ids (cityscapesscripts'
+label table, 255 for ignored classes). In parallel, with a progress bar.
 
 Example:
     python tools/dataset_converters/cityscapes.py data/cityscapes --nproc 8
@@ -13,8 +15,16 @@ import os.path as osp
 import sys
 from functools import partial
 
+import numpy as np
+from cityscapesscripts.helpers.labels import labels as CITYSCAPES_LABELS
 from cityscapesscripts.preparation.json2labelImg import json2labelImg
 from mmengine.utils import track_parallel_progress, track_progress
+from PIL import Image
+
+ID_TO_TRAIN_ID = np.full(256, 255, dtype=np.uint8)
+for _label in CITYSCAPES_LABELS:
+    if 0 <= _label.id < 256 and 0 <= _label.trainId < 255:
+        ID_TO_TRAIN_ID[_label.id] = _label.trainId
 
 
 def convert_json(json_file: str, overwrite: bool) -> None:
@@ -23,9 +33,18 @@ def convert_json(json_file: str, overwrite: bool) -> None:
         json2labelImg(json_file, label_file, 'trainIds')
 
 
+def convert_label_ids(ids_file: str, overwrite: bool) -> None:
+    label_file = ids_file.replace('_labelIds.png', '_labelTrainIds.png')
+    if overwrite or not osp.exists(label_file):
+        with Image.open(ids_file) as f:
+            ids = np.array(f)
+        Image.fromarray(ID_TO_TRAIN_ID[ids]).save(label_file)
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description='Convert Cityscapes polygons to labelTrainIds PNGs')
+        description='Convert Cityscapes polygons (or labelIds PNGs) to '
+        'labelTrainIds PNGs')
     parser.add_argument(
         'cityscapes_path', help='root holding leftImg8bit/ and gtFine/')
     parser.add_argument(
@@ -49,9 +68,17 @@ def main() -> None:
     files = sorted(
         glob.glob(
             osp.join(gt_dir, '**', '*_gtFine_polygons.json'), recursive=True))
+    convert = convert_json
     if not files:
-        sys.exit(f'error: no *_gtFine_polygons.json under {gt_dir!r}.')
-    task = partial(convert_json, overwrite=args.overwrite)
+        files = sorted(
+            glob.glob(
+                osp.join(gt_dir, '**', '*_gtFine_labelIds.png'),
+                recursive=True))
+        convert = convert_label_ids
+    if not files:
+        sys.exit(f'error: no *_gtFine_polygons.json or *_gtFine_labelIds.png '
+                 f'under {gt_dir!r}.')
+    task = partial(convert, overwrite=args.overwrite)
     if args.nproc > 1:
         track_parallel_progress(task, files, args.nproc)
     else:
