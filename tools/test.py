@@ -5,16 +5,20 @@ Example:
     python tools/test.py CONFIG CHECKPOINT [--out DIR] [--show-dir DIR] [--tta]
 """
 import argparse
+import copy
 import os
 import os.path as osp
 import sys
 
 from mmengine.config import DictAction
 from mmengine.runner import Runner
+from mmseg.registry import MODELS
 
 import mmseg_infopro  # noqa: F401  (registers the InfoPro modules)
 from mmseg_infopro.datasets import DatasetCheckError, check_dataloader_cfgs
-from mmseg_infopro.engine import load_runner_config, setup_distributed
+from mmseg_infopro.engine import (CheckpointError, load_checkpoint_file,
+                                  load_runner_config, setup_distributed)
+from mmseg_infopro.models.utils import weights_not_loaded
 
 
 def parse_args() -> argparse.Namespace:
@@ -58,10 +62,27 @@ def main() -> None:
     args = parse_args()
     if not osp.isfile(args.config):
         sys.exit(f'error: config {args.config!r} does not exist.')
-    cfg = load_runner_config(args.config, args.cfg_options, args.work_dir,
-                             args.launcher)
-    if not osp.isfile(args.checkpoint):
-        sys.exit(f'error: checkpoint {args.checkpoint!r} does not exist.')
+    try:
+        cfg = load_runner_config(args.config, args.cfg_options,
+                                 args.work_dir, args.launcher)
+    except ValueError as e:
+        sys.exit(f'error: {e}')
+    try:
+        checkpoint = load_checkpoint_file(args.checkpoint)
+    except CheckpointError as e:
+        sys.exit(f'error: {e}')
+    # Evaluating a model whose weights did not load measures random weights
+    # (mmengine only warns): the backbone and decode head must fit.
+    model = MODELS.build(copy.deepcopy(cfg.model))
+    problems = weights_not_loaded(model.state_dict(),
+                                  checkpoint.get('state_dict', checkpoint),
+                                  ('backbone.', 'decode_head.'))
+    del model, checkpoint
+    if problems:
+        sys.exit(f'error: {args.checkpoint} does not fit the model of '
+                 f'{args.config}: {len(problems)} backbone/decode head '
+                 f'weights are missing or of another shape, e.g. '
+                 f'{problems[0]}. Is it a checkpoint of another config?')
     cfg.load_from = args.checkpoint
 
     if args.show or args.show_dir:

@@ -12,6 +12,7 @@ import os
 import os.path as osp
 import sys
 
+import torch
 from mmengine.config import DictAction
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
@@ -20,7 +21,8 @@ from mmseg.registry import RUNNERS
 
 import mmseg_infopro  # noqa: F401  (registers the InfoPro modules)
 from mmseg_infopro.datasets import DatasetCheckError, check_dataloader_cfgs
-from mmseg_infopro.engine import (balance_shape_mismatch, load_runner_config,
+from mmseg_infopro.engine import (balance_shape_mismatch, earlier_checkpoints,
+                                  load_runner_config, set_aside_checkpoints,
                                   setup_distributed, split_from_checkpoint)
 
 
@@ -32,6 +34,11 @@ def parse_args() -> argparse.Namespace:
         '--resume',
         action='store_true',
         help='resume from the latest checkpoint in the work_dir')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='train anew into a work_dir that holds checkpoints (they are '
+        'moved to work_dir/replaced_<time>/ first)')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -64,10 +71,16 @@ def main() -> None:
     args = parse_args()
     if not osp.isfile(args.config):
         sys.exit(f'error: config {args.config!r} does not exist.')
-    cfg = load_runner_config(args.config, args.cfg_options, args.work_dir,
-                             args.launcher)
+    try:
+        cfg = load_runner_config(args.config, args.cfg_options,
+                                 args.work_dir, args.launcher)
+    except ValueError as e:
+        sys.exit(f'error: {e}')
 
     if args.amp:
+        if not torch.cuda.is_available():
+            sys.exit('error: --amp (mixed precision through mmengine\'s '
+                     'AmpOptimWrapper) needs a GPU; torch sees none.')
         wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if wrapper == 'AmpOptimWrapper':
             print_log(
@@ -81,6 +94,26 @@ def main() -> None:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
     cfg.resume = args.resume
+    earlier = earlier_checkpoints(cfg.work_dir)
+    if args.resume and not earlier and not cfg.get('load_from'):
+        print_log(
+            f'--resume: no checkpoint in {cfg.work_dir}; nothing is '
+            f'resumed, training starts from scratch.',
+            logger='current',
+            level=logging.WARNING)
+    elif earlier and not args.resume and not args.overwrite:
+        names = ', '.join(osp.basename(p) for p in earlier[:4])
+        sys.exit(f'error: work_dir {cfg.work_dir} holds checkpoints of an '
+                 f'earlier run ({names}). Continue that run with --resume, '
+                 f'train into another --work-dir, or pass --overwrite to '
+                 f'move them to {cfg.work_dir}/replaced_<time>/ and start '
+                 f'anew.')
+    elif earlier and args.overwrite and int(os.environ.get('RANK', 0)) == 0:
+        moved = set_aside_checkpoints(cfg.work_dir)
+        print_log(
+            f'--overwrite: moved the earlier checkpoints to {moved}.',
+            logger='current',
+            level=logging.WARNING)
     taken = split_from_checkpoint(cfg)
     if taken:
         print_log(

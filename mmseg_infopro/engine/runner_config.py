@@ -1,12 +1,13 @@
 """Config loading shared by tools/train.py and tools/test.py."""
+import os
 import os.path as osp
 from typing import Optional, Tuple
 
-import torch
 from mmengine.config import Config
 from mmengine.runner import find_latest_checkpoint
 
 from ..models.segmentors.infopro_encoder_decoder import DEFAULT_BALANCE_BATCH
+from .checkpoint_file import CheckpointError, load_checkpoint_file
 
 __all__ = [
     'load_runner_config', 'balance_shape_mismatch', 'split_from_checkpoint'
@@ -27,12 +28,29 @@ def load_runner_config(path: str,
         launcher (str): ``--launcher``. Defaults to 'none'.
 
     Returns:
-        Config: The config, ready for ``Runner.from_cfg``.
+        Config: The config, ready for ``Runner.from_cfg``; a dataloader with
+        ``num_workers=0`` gets ``persistent_workers=False`` (which torch
+        requires).
+
+    Raises:
+        ValueError: For ``--launcher pytorch`` outside torchrun.
     """
+    if launcher == 'pytorch' and 'RANK' not in os.environ:
+        raise ValueError(
+            '--launcher pytorch needs the environment torchrun sets: start '
+            'with `bash tools/dist_train.sh CONFIG GPUS` (or dist_test.sh), '
+            'or `torchrun --nproc_per_node=GPUS tools/train.py CONFIG '
+            '--launcher pytorch`; for one process use --launcher none.')
     cfg = Config.fromfile(path)
     cfg.launcher = launcher
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader_cfg = cfg.get(loader)
+        if loader_cfg and loader_cfg.get('num_workers') == 0 and \
+                loader_cfg.get('persistent_workers'):
+            # torch refuses persistent workers without workers.
+            loader_cfg.persistent_workers = False
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
@@ -106,11 +124,8 @@ def split_from_checkpoint(cfg: Config) -> Optional[Tuple[str, tuple]]:
     if not path or not osp.isfile(path):
         return None
     try:
-        # mmap: only the split is read, not the whole file.
-        state = torch.load(
-            path, map_location='cpu', weights_only=True,
-            mmap=True).get('state_dict', {})
-    except Exception:  # a broken file is reported where it is loaded
+        state = load_checkpoint_file(path).get('state_dict', {})
+    except CheckpointError:  # reported where the checkpoint is loaded
         return None
     recorded = state.get('local_heads._extra_state')
     if recorded is None or len(recorded) != backbone['num_local_modules'] - 1:

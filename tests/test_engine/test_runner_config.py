@@ -45,3 +45,15 @@ def test_no_automatic_split_no_warning(options):
         **options
     })
     assert balance_shape_mismatch(cfg) is None
+
+
+def test_launcher_pytorch_outside_torchrun_names_the_launchers(monkeypatch):
+    monkeypatch.delenv('RANK', raising=False)
+    with pytest.raises(ValueError, match='tools/dist_train.sh'):
+        load_runner_config(MAIN, launcher='pytorch')
+
+
+def test_no_workers_no_persistent_workers():
+    cfg = load_runner_config(MAIN, {'val_dataloader.num_workers': 0})
+    assert cfg.val_dataloader.persistent_workers is False
+    assert cfg.train_dataloader.persistent_workers is True

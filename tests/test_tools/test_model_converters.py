@@ -55,3 +55,22 @@ def test_export_refuses_to_overwrite_and_can_drop_aux(trained, tmp_path,
     keys = torch.load(dst, weights_only=True)['state_dict']
     assert not any(k.startswith('auxiliary_head.') for k in keys)
     assert any(k.startswith('decode_head.') for k in keys)
+
+
+def test_export_of_a_plain_checkpoint_and_to_a_missing_folder(
+        trained, tmp_path, run_python):
+    plain = tmp_path / 'plain.pth'
+    run_python(trained['repo_root'], 'tools/model_converters/infopro2mmseg.py',
+               trained['ckpt'], str(plain))
+    again = run_python(trained['repo_root'],
+                       'tools/model_converters/infopro2mmseg.py', str(plain),
+                       str(tmp_path / 'again.pth'))
+    assert 'nothing to drop: no local heads' in again.stdout
+    proc = run_python(
+        trained['repo_root'],
+        'tools/model_converters/infopro2mmseg.py',
+        trained['ckpt'],
+        str(tmp_path / 'missing' / 'out.pth'),
+        check=False)
+    assert proc.returncode != 0 and 'does not exist' in proc.stderr
+    assert 'Traceback' not in proc.stderr

@@ -116,3 +116,97 @@ def test_module_losses_reach_the_vis_backends(trained):
         'local1.task.loss_ce', 'local1.loss_recon', 'decode.loss_ce',
         'aux.loss_ce', 'loss'
     } <= keys
+
+
+def test_reused_work_dir_is_refused_unless_asked(trained, tmp_path,
+                                                 run_python):
+    import shutil
+    work_dir = tmp_path / 'wd'
+    shutil.copytree(trained['work_dir'], work_dir)
+    proc = run_python(
+        trained['repo_root'],
+        'tools/train.py',
+        trained['cfg'],
+        '--work-dir',
+        str(work_dir),
+        check=False)
+    assert proc.returncode != 0
+    assert 'holds checkpoints of an earlier run' in proc.stderr
+    assert '--resume' in proc.stderr and '--overwrite' in proc.stderr
+    before = sorted(p.name for p in work_dir.glob('*.pth'))
+    run_python(trained['repo_root'], 'tools/train.py', trained['cfg'],
+               '--work-dir', str(work_dir), '--overwrite', '--cfg-options',
+               'train_cfg.max_iters=2', 'train_cfg.val_interval=2')
+    # The old run's checkpoints are kept aside, not mixed with the new one's.
+    aside = list(work_dir.glob('replaced_*'))
+    assert len(aside) == 1
+    assert sorted(p.name for p in aside[0].glob('*.pth')) == before
+    assert sorted(p.name for p in work_dir.glob('*.pth')) == ['iter_2.pth']
+
+
+def test_resume_without_a_checkpoint_says_so(trained, tmp_path, run_python):
+    proc = run_python(trained['repo_root'], 'tools/train.py', trained['cfg'],
+                      '--work-dir', str(tmp_path / 'empty'), '--resume',
+                      '--cfg-options', 'train_cfg.max_iters=1',
+                      'train_cfg.val_interval=1')
+    assert 'nothing is resumed, training starts from scratch' in (
+        proc.stdout + proc.stderr)
+
+
+def test_launcher_and_amp_mistakes_stop_before_building(trained, run_python):
+    import pytest
+    proc = run_python(
+        trained['repo_root'],
+        'tools/train.py',
+        trained['cfg'],
+        '--launcher',
+        'pytorch',
+        check=False)
+    assert proc.returncode != 0 and 'tools/dist_train.sh' in proc.stderr
+    if torch.cuda.is_available():
+        pytest.skip('--amp works here')
+    proc = run_python(
+        trained['repo_root'], 'tools/train.py', trained['cfg'], '--amp',
+        check=False)
+    assert proc.returncode != 0 and 'needs a GPU' in proc.stderr
+    assert 'Traceback' not in proc.stderr
+
+
+def test_test_tool_refuses_broken_and_foreign_checkpoints(
+        trained, tmp_path, run_python):
+    empty, junk = tmp_path / 'empty.pth', tmp_path / 'junk.pth'
+    empty.write_bytes(b'')
+    junk.write_bytes(os.urandom(4096))
+    foreign = tmp_path / 'foreign.pth'
+    ckpt = torch.load(trained['ckpt'], weights_only=True)
+    # As a checkpoint of another depth: layer4 has other blocks.
+    ckpt['state_dict'] = {
+        k: v
+        for k, v in ckpt['state_dict'].items() if 'layer4.1.' not in k
+    }
+    torch.save(ckpt, foreign)
+    for path, message in ((empty, 'is empty'), (junk, 'weights_only=True'),
+                          (foreign, 'backbone.layer4.1.conv1.weight: '
+                           'missing')):
+        proc = run_python(
+            trained['repo_root'],
+            'tools/test.py',
+            trained['cfg'],
+            str(path),
+            '--work-dir',
+            str(tmp_path / 'test_wd'),
+            check=False)
+        assert proc.returncode != 0 and message in proc.stderr, proc.stderr
+        assert 'Traceback' not in proc.stderr
+        assert 'weights_only=False' not in proc.stderr
+
+
+def test_inference_refuses_a_foreign_checkpoint(trained, tmp_path):
+    import pytest
+    from mmseg.apis import init_model
+    ckpt = torch.load(trained['ckpt'], weights_only=True)
+    ckpt['state_dict']['backbone.layer4.1.conv1.weight'] = torch.zeros(1)
+    foreign = tmp_path / 'foreign.pth'
+    torch.save(ckpt, foreign)
+    with pytest.raises(ValueError, match='does not fit this model'):
+        init_model(trained['cfg'], str(foreign), device='cpu')

@@ -17,6 +17,7 @@ import sys
 import torch
 from mmengine.config import Config, ConfigDict
 
+from mmseg_infopro.engine import CheckpointError, load_checkpoint_file
 from mmseg_infopro.models.utils import to_plain_model_cfg, to_plain_state_dict
 
 
@@ -50,16 +51,20 @@ def main() -> None:
     for out in filter(None, (args.dst, args.out_config)):
         if osp.exists(out) and not args.overwrite:
             sys.exit(f'error: {out} exists; pass --overwrite to replace it.')
+        folder = osp.dirname(osp.abspath(out))
+        if not osp.isdir(folder):
+            sys.exit(f'error: the folder of {out} ({folder}) does not exist; '
+                     f'create it first.')
     try:
-        ckpt = torch.load(args.src, map_location='cpu', weights_only=True)
-    except FileNotFoundError:
-        sys.exit(f'error: checkpoint {args.src!r} does not exist.')
-    except Exception as e:  # torch raises UnpicklingError or RuntimeError
-        sys.exit(f'error: {args.src} does not load with weights_only=True '
-                 f'({type(e).__name__}). Checkpoints written by this '
-                 f'project\'s tools/train.py do; see docs/faq.md.')
+        ckpt = load_checkpoint_file(args.src)
+    except CheckpointError as e:
+        sys.exit(f'error: {e}')
     state_dict = ckpt.get('state_dict', ckpt)
     plain = to_plain_state_dict(state_dict, args.drop_aux)
+    dropped = sorted({k.split('.')[0] for k in state_dict} - {
+        k.split('.')[0]
+        for k in plain
+    })
     meta = {
         k: v
         for k, v in ckpt.get('meta', {}).items()
@@ -67,8 +72,8 @@ def main() -> None:
     }
     torch.save(dict(meta=meta, state_dict=plain), args.dst)
     print(f'wrote {args.dst}: kept {len(plain)} of {len(state_dict)} '
-          f'tensors (dropped the local heads'
-          f'{" and the auxiliary head" if args.drop_aux else ""})')
+          f'tensors (' + (f'dropped {" and ".join(dropped)}' if dropped else
+                          'nothing to drop: no local heads') + ')')
     if args.out_config:
         cfg = Config.fromfile(args.config)
         cfg.model = ConfigDict(to_plain_model_cfg(cfg.model, args.drop_aux))

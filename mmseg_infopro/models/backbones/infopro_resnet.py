@@ -30,10 +30,15 @@ def validate_split_points(split_points: Sequence[int], num_local_modules: int,
         tuple[int, ...]: The validated split points.
 
     Raises:
-        ValueError: If the number of points is not K - 1, a point is not an
-            int, lies outside ``[1, num_elements - 1]``, or the points are not
-            strictly increasing.
+        ValueError: If the points are not a list or tuple, their number is
+            not K - 1, a point is not an int, lies outside
+            ``[1, num_elements - 1]``, or the points are not strictly
+            increasing.
     """
+    if not isinstance(split_points, (list, tuple)):
+        raise ValueError(
+            f'split_points must be a sequence of ints, e.g. (21,) for one '
+            f'boundary, got {split_points!r}.')
     points = tuple(split_points)
     if len(points) != num_local_modules - 1:
         raise ValueError(

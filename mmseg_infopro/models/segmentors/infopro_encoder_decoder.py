@@ -32,7 +32,8 @@ from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig, SampleList,
 from torch import Tensor
 from torch.utils.flop_counter import FlopCounterMode
 
-from ..utils import balanced_split, saved_activation_bytes
+from ..utils import (balanced_split, saved_activation_bytes,
+                     weights_not_loaded)
 from .local_heads import LocalHeads
 
 __all__ = ['InfoProEncoderDecoder', 'DEFAULT_BALANCE_BATCH']
@@ -237,7 +238,28 @@ class InfoProEncoderDecoder(EncoderDecoder):
                               **kwargs) -> None:
         """A checkpoint's recorded split wins over an automatic split that
         is not measured yet: the heads are built for it before their
-        weights load (children load after their parent)."""
+        weights load (children load after their parent).
+
+        Raises:
+            ValueError: If the backbone or the decode head (all but its
+                classifier, which fine-tuning to other classes replaces)
+                would not load: a checkpoint of another model would leave
+                them randomly initialised, with only a warning.
+        """
+        own = {
+            prefix + k: v
+            for k, v in self.state_dict().items()
+            if not k.startswith('decode_head.conv_seg.')
+        }
+        problems = weights_not_loaded(
+            own, state_dict, (prefix + 'backbone.', prefix + 'decode_head.'))
+        if problems:
+            raise ValueError(
+                f'The checkpoint does not fit this model: {len(problems)} '
+                f'backbone/decode head weights are missing or of another '
+                f'shape, e.g. {problems[0]}. Is it a checkpoint of another '
+                f'config (depth, widths)? Backbone-only weights (e.g. '
+                f'ImageNet) go to model.pretrained, not load_from.')
         recorded = state_dict.get(prefix + 'local_heads._extra_state')
         if recorded is not None and len(recorded) and not self.split_decided:
             points = tuple(int(p) for p in recorded.tolist())

@@ -1,8 +1,9 @@
 from .activation_profile import saved_activation_bytes
 from .balanced_split import balanced_split
 from .plain_mmseg import to_plain_model_cfg, to_plain_state_dict
+from .weights_check import weights_not_loaded
 
 __all__ = [
     'saved_activation_bytes', 'balanced_split', 'to_plain_model_cfg',
-    'to_plain_state_dict'
+    'to_plain_state_dict', 'weights_not_loaded'
 ]

@@ -71,6 +71,7 @@ def test_element_channels_and_strides_match_real_shapes(depth):
     (dict(num_local_modules=3, split_points=(4, 4)), 'strictly increasing'),
     (dict(num_local_modules=3, split_points=(4, )), 'needs 2'),
     (dict(num_local_modules=2, split_points=(2.5, )), 'must be ints'),
+    (dict(num_local_modules=2, split_points=3), r'sequence of ints, e\.g\.'),
     (dict(num_local_modules=10), 'exceeds the 9 elements'),
     (dict(num_local_modules=0), '>= 1'),
 ])
