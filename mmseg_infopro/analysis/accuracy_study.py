@@ -20,12 +20,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
+from mmengine.config import Config
+
 __all__ = [
     'StudyRun', 'plan_runs', 'run_training', 'read_final_metrics',
     'summarise', 'format_markdown', 'plot_summary'
 ]
 
-SPLIT_LOG = re.compile(r'automatic split_points=(\([0-9, ]*\))')
+#: The split a run trained: measured, or taken from the checkpoint it
+#: resumed (``InfoPro: [K=2, ][automatic ]split_points=(6,)...``).
+SPLIT_LOG = re.compile(
+    r'InfoPro: (?:K=\d+, )?(?:automatic )?split_points=(\([0-9, ]*\))')
 
 
 @dataclass
@@ -136,8 +141,8 @@ def read_final_metrics(work_dir: str) -> Dict:
 
 
 def _split_points(log_path: str) -> Optional[List[int]]:
-    """The automatic split the training log reports (None if explicit or
-    K = 1: the config says it then)."""
+    """The split the training log reports (None if explicit or K = 1: the
+    config says it then)."""
     if not osp.isfile(log_path):
         return None
     with open(log_path, errors='replace') as f:
@@ -185,11 +190,16 @@ def run_training(run: StudyRun, python: str = sys.executable) -> Dict:
             tail = f.read()[-3000:]
         raise RuntimeError(f'{run.name} seed {run.seed} failed (exit '
                            f'{proc.returncode}); log {log_path}:\n{tail}')
+    # The config as trained (mmengine dumps it into the work dir).
+    trained = Config.fromfile(osp.join(run.work_dir, osp.basename(run.config)))
+    batch = trained.train_dataloader.batch_size
     result = dict(
         name=run.name,
         config=run.config,
         seed=run.seed,
         options=run.options,
+        batch_size=batch,
+        images_seen=batch * trained.train_cfg.max_iters,
         **read_final_metrics(run.work_dir),
         split_points=_split_points(log_path),
         wall_s=round(wall, 1),
@@ -229,6 +239,8 @@ def summarise(results: Sequence[Dict], names: Sequence[str],
                 c: _mean_std([r['per_class'].get(c, math.nan) for r in runs])
                 for c in classes
             },
+            batch_size=runs[0].get('batch_size'),
+            images_seen=runs[0].get('images_seen'),
             wall_s=_mean_std([r['wall_s'] for r in runs]),
             max_rss_mb=_mean_std([r['max_rss_mb'] for r in runs]),
             split_points=runs[0].get('split_points'))
@@ -243,15 +255,16 @@ def format_markdown(summary: Dict) -> str:
     """The summary as Markdown: one row per method, then per-class IoU."""
     ref = summary['reference']
     lines = [
-        f'| method | seeds | mIoU | Δ to {ref} | mAcc | min/run |',
-        '|---|---|---|---|---|---|'
+        f'| method | batch | images seen | seeds | mIoU | Δ to {ref} | mAcc '
+        f'| min/run |', '|---|---|---|---|---|---|---|---|'
     ]
     for m in summary['methods']:
         delta = m['delta_mIoU']
         delta = '–' if delta is None else \
             f"{delta['mean']:+.2f} ± {delta['std']:.2f}"
         lines.append(
-            f"| {m['name']} | {len(m['seeds'])} | "
+            f"| {m['name']} | {m['batch_size'] or '–'} | "
+            f"{m['images_seen'] or '–'} | {len(m['seeds'])} | "
             f"{m['mIoU']['mean']:.2f} ± {m['mIoU']['std']:.2f} | {delta} | "
             f"{m['mAcc']['mean']:.2f} | {m['wall_s']['mean'] / 60:.1f} |")
     if summary['methods']:

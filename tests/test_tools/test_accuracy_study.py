@@ -48,6 +48,7 @@ def test_study_trains_collects_and_skips_finished_runs(
     assert k2_row['delta_mIoU']['n'] == 2 and e2e_row['delta_mIoU'] is None
     assert len(k2_row['split_points']) == 1  # the automatic split, logged
     run = json.loads((out / 'runs' / 'k2-b2' / 'seed1.json').read_text())
+    assert run['batch_size'] == 2 and run['images_seen'] == 4
     assert run['iter'] == 2 and run['options'] == [
         'model.balance_shape=(2,176,240)'
     ]
@@ -98,3 +99,12 @@ def test_delta_is_paired_by_seed():
     summary = summarise(runs, ['a', 'b'], 'a')
     delta = summary['methods'][1]['delta_mIoU']
     assert delta['n'] == 2 and delta['mean'] == pytest.approx(1.5)
+
+
+def test_split_is_read_from_measured_and_resumed_runs(tmp_path):
+    from mmseg_infopro.analysis.accuracy_study import _split_points
+    log = tmp_path / 'train.log'
+    log.write_text('x - InfoPro: K=4, automatic split_points=(4, 6, 8)\n')
+    assert _split_points(str(log)) == [4, 6, 8]
+    log.write_text('x - InfoPro: split_points=(6,) as recorded in a.pth\n')
+    assert _split_points(str(log)) == [6]
