@@ -21,9 +21,9 @@ from mmseg.registry import RUNNERS
 
 import mmseg_infopro  # noqa: F401  (registers the InfoPro modules)
 from mmseg_infopro.datasets import DatasetCheckError, check_dataloader_cfgs
-from mmseg_infopro.engine import (balance_shape_mismatch, earlier_checkpoints,
-                                  load_runner_config, set_aside_checkpoints,
-                                  setup_distributed, split_from_checkpoint)
+from mmseg_infopro.engine import (balance_shape_mismatch, load_runner_config,
+                                  prepare_work_dir, setup_distributed,
+                                  split_from_checkpoint)
 
 
 def parse_args() -> argparse.Namespace:
@@ -94,26 +94,14 @@ def main() -> None:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
     cfg.resume = args.resume
-    earlier = earlier_checkpoints(cfg.work_dir)
-    if args.resume and not earlier and not cfg.get('load_from'):
-        print_log(
-            f'--resume: no checkpoint in {cfg.work_dir}; nothing is '
-            f'resumed, training starts from scratch.',
-            logger='current',
-            level=logging.WARNING)
-    elif earlier and not args.resume and not args.overwrite:
-        names = ', '.join(osp.basename(p) for p in earlier[:4])
-        sys.exit(f'error: work_dir {cfg.work_dir} holds checkpoints of an '
-                 f'earlier run ({names}). Continue that run with --resume, '
-                 f'train into another --work-dir, or pass --overwrite to '
-                 f'move them to {cfg.work_dir}/replaced_<time>/ and start '
-                 f'anew.')
-    elif earlier and args.overwrite and int(os.environ.get('RANK', 0)) == 0:
-        moved = set_aside_checkpoints(cfg.work_dir)
-        print_log(
-            f'--overwrite: moved the earlier checkpoints to {moved}.',
-            logger='current',
-            level=logging.WARNING)
+    try:
+        message = prepare_work_dir(cfg.work_dir, args.resume, args.overwrite,
+                                   cfg.get('load_from'),
+                                   int(os.environ.get('RANK', 0)) == 0)
+    except ValueError as e:
+        sys.exit(f'error: {e}')
+    if message:
+        print_log(message, logger='current', level=logging.WARNING)
     taken = split_from_checkpoint(cfg)
     if taken:
         print_log(

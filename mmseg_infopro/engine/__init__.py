@@ -5,12 +5,12 @@ from .model_wrappers import InfoProDistributedDataParallel
 from .optimizers import InfoProOptimWrapperConstructor
 from .runner_config import (balance_shape_mismatch, load_runner_config,
                             split_from_checkpoint)
-from .work_dir import earlier_checkpoints, set_aside_checkpoints
+from .work_dir import prepare_work_dir
 
 __all__ = [
     'CheckpointError', 'load_checkpoint_file',
     'setup_distributed', 'InfoProDistributedDataParallel',
     'InfoProOptimWrapperConstructor', 'WeightsOnlyCheckpointHook',
     'load_runner_config', 'balance_shape_mismatch', 'split_from_checkpoint',
-    'earlier_checkpoints', 'set_aside_checkpoints'
+    'prepare_work_dir'
 ]
