@@ -1,8 +1,10 @@
-from .backbones import InfoProResNetV1c
+from .backbones import (InfoProMixVisionTransformer, InfoProResNeSt,
+                        InfoProResNetV1c, InfoProResNetV1d, InfoProResNeXt)
 from .decode_heads import InfoProHead, ReconstructionDecoder
 from .segmentors import InfoProEncoderDecoder
 
 __all__ = [
-    'InfoProResNetV1c', 'InfoProHead', 'ReconstructionDecoder',
-    'InfoProEncoderDecoder'
+    'InfoProResNetV1c', 'InfoProResNetV1d', 'InfoProResNeXt',
+    'InfoProResNeSt', 'InfoProMixVisionTransformer', 'InfoProHead',
+    'ReconstructionDecoder', 'InfoProEncoderDecoder'
 ]

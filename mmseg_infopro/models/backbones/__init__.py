@@ -1,3 +1,11 @@
-from .infopro_resnet import InfoProResNetV1c, validate_split_points
+from .infopro_resnet import (InfoProResNeSt, InfoProResNetMixin,
+                             InfoProResNetV1c, InfoProResNetV1d,
+                             InfoProResNeXt)
+from .infopro_mit import InfoProMixVisionTransformer
+from .local_modules import LocalModulesMixin, validate_split_points
 
-__all__ = ['InfoProResNetV1c', 'validate_split_points']
+__all__ = [
+    'LocalModulesMixin', 'validate_split_points', 'InfoProResNetMixin',
+    'InfoProResNetV1c', 'InfoProResNetV1d', 'InfoProResNeXt',
+    'InfoProResNeSt', 'InfoProMixVisionTransformer'
+]

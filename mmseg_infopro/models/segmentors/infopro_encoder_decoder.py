@@ -307,6 +307,10 @@ class InfoProEncoderDecoder(EncoderDecoder):
             index = head.in_index
             for i in index if isinstance(index, (list, tuple)) else [index]:
                 stages.add(out_indices[i])
+            if getattr(head, 'c1_bottleneck', None) is not None:
+                # DeepLabV3+'s head also reads inputs[0] (the low-level
+                # features), outside its in_index.
+                stages.add(out_indices[0])
         return stages
 
     # ------------------------------------------------------------------
@@ -321,7 +325,8 @@ class InfoProEncoderDecoder(EncoderDecoder):
         A module's memory is modelled as the activations it saves for
         backward (measured on copies, so no BN statistics of this model
         change, with 2 random images of ``size`` and scaled to
-        ``balance_shape``) plus the gradients alive while it runs: its own
+        ``balance_shape``), the stage outputs that earlier modules keep for
+        the final heads, and the gradients alive while it runs: its own
         and those of all earlier modules (optimizer steps come last). A
         local head's compute is the FLOPs of its loss's forward and
         backward, counted on the same batch.
@@ -397,12 +402,23 @@ class InfoProEncoderDecoder(EncoderDecoder):
                 return final_cost + grads_upto[element + 1]
             return head_cost(element)[0] + grads_upto[element + 1]
 
+        # Stage outputs that the final heads read stay alive, detached,
+        # from the module that makes them to the last one (e.g. layer1 for
+        # DeepLabV3+, every stage for UPerNet and SegFormer).
+        kept = [(backbone.stage_end_element(s),
+                 scale * t.numel() * t.element_size())
+                for s, t in stage_outs.items() if s in self._final_stages]
+
+        def live_cost(start: int) -> float:
+            return sum(size for end, size in kept if end < start)
+
         return balanced_split(
             element_costs,
             self.num_local_modules,
             boundary_cost,
             head_flops=lambda element: head_cost(element)[1],
-            tolerance=tolerance)
+            tolerance=tolerance,
+            live_cost=live_cost)
 
     # ------------------------------------------------------------------
     # Module-wise losses

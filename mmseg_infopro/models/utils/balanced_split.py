@@ -47,13 +47,17 @@ def balanced_split(element_costs: Sequence[float],
                    num_modules: int,
                    boundary_cost: Callable[[int, bool], float],
                    head_flops: Optional[Callable[[int], float]] = None,
-                   tolerance: float = 0.0) -> Tuple[int, ...]:
+                   tolerance: float = 0.0,
+                   live_cost: Optional[Callable[[int], float]] = None
+                   ) -> Tuple[int, ...]:
     """Split a sequence into contiguous modules with the smallest maximum.
 
     The cost of a module ``[a, b)`` is ``sum(element_costs[a:b]) +
-    boundary_cost(b - 1, is_last)``: its elements plus whatever trains on
-    its output (a local head for inner modules, the task heads for the
-    last one). Exact dynamic programming, O(K·N²).
+    boundary_cost(b - 1, is_last) + live_cost(a)``: its elements, whatever
+    trains on its output (a local head for inner modules, the task heads
+    for the last one), and what earlier modules left alive when it starts
+    (e.g. stage outputs kept for the final heads). Exact dynamic
+    programming, O(K·N²).
 
     With ``head_flops``, the split is chosen in two steps: the smallest
     achievable maximum M is found first; then, among the splits whose
@@ -74,6 +78,9 @@ def balanced_split(element_costs: Sequence[float],
         tolerance (float): How much larger than the minimum (as a fraction)
             the largest module may be to save local-head FLOPs; only used
             with ``head_flops``. Defaults to 0.
+        live_cost (Callable[[int], float], optional): Cost alive from
+            earlier modules while a module that starts at element ``a``
+            runs. None means nothing. Defaults to None.
 
     Returns:
         tuple[int, ...]: K - 1 split points (the first element of each
@@ -93,7 +100,8 @@ def balanced_split(element_costs: Sequence[float],
         prefix.append(prefix[-1] + c)
 
     def cost(a: int, b: int, last: bool) -> float:
-        return prefix[b] - prefix[a] + boundary_cost(b - 1, last)
+        alive = live_cost(a) if live_cost is not None else 0.0
+        return prefix[b] - prefix[a] + boundary_cost(b - 1, last) + alive
 
     points = _optimal_split(n, num_modules, cost, max)
     if head_flops is None or num_modules == 1:

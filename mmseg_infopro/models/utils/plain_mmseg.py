@@ -7,19 +7,20 @@ from torch import Tensor
 
 __all__ = ['to_plain_model_cfg', 'to_plain_state_dict']
 
-#: Maps an InfoPro class to the mmseg class with the same weights.
-PLAIN_TYPES = {
-    'InfoProEncoderDecoder': 'EncoderDecoder',
-    'InfoProResNetV1c': 'ResNetV1c',
-}
+
+def _plain_type(name: str) -> str:
+    """``InfoProX`` extends mmseg's ``X`` with the same weights."""
+    return name[len('InfoPro'):] if name.startswith('InfoPro') else name
 
 
 def to_plain_model_cfg(model_cfg: Mapping,
                        drop_auxiliary_head: bool = False) -> dict:
     """The mmseg model config with the same architecture and state dict.
 
-    ``InfoProEncoderDecoder`` becomes ``EncoderDecoder`` and
-    ``InfoProResNetV1c`` becomes ``ResNetV1c``; the InfoPro-only keys
+    Every ``InfoProX`` class becomes mmseg's ``X`` (``InfoProEncoderDecoder``
+    -> ``EncoderDecoder``, ``InfoProResNetV1c`` -> ``ResNetV1c``,
+    ``InfoProMixVisionTransformer`` -> ``MixVisionTransformer``, ...); the
+    InfoPro-only keys
     (``local_head``, ``profile_size``, ``balance_shape``,
     ``split_memory_tolerance``, ``num_local_modules``, ``split_points``) are
     removed.
@@ -33,9 +34,9 @@ def to_plain_model_cfg(model_cfg: Mapping,
         dict: The plain model config (a deep copy).
     """
     cfg = copy.deepcopy(model_cfg)
-    cfg['type'] = PLAIN_TYPES.get(cfg['type'], cfg['type'])
+    cfg['type'] = _plain_type(cfg['type'])
     backbone = cfg['backbone']
-    backbone['type'] = PLAIN_TYPES.get(backbone['type'], backbone['type'])
+    backbone['type'] = _plain_type(backbone['type'])
     for key in ('num_local_modules', 'split_points'):
         backbone.pop(key, None)
     for key in ('local_head', 'profile_size', 'balance_shape',

@@ -45,6 +45,30 @@ def test_matches_brute_force(seed):
                                                            boundary)[0]
 
 
+@pytest.mark.parametrize('seed', range(10))
+def test_live_cost_matches_brute_force(seed):
+    """Stage outputs kept for the final heads weigh on later modules."""
+    rng = random.Random(seed)
+    n = rng.randint(2, 9)
+    k = rng.randint(1, n)
+    costs = [rng.randint(1, 50) for _ in range(n)]
+    kept = [rng.choice([0, 0, 20]) for _ in range(n)]  # after element i
+
+    def live(a):
+        return sum(kept[:a])
+
+    best = min(
+        max(
+            sum(costs[a:b]) + live(a)
+            for a, b in zip((0, ) + p, p + (n, )))
+        for p in itertools.combinations(range(1, n), k - 1))
+    points = balanced_split(costs, k, lambda i, last: 0, live_cost=live)
+    bounds = (0, ) + points + (n, )
+    assert max(
+        sum(costs[a:b]) + live(a)
+        for a, b in zip(bounds[:-1], bounds[1:])) == best
+
+
 def test_heads_shift_the_boundary():
     costs = [10] * 6
     assert balanced_split(costs, 2, lambda i, last: 0) == (3, )
