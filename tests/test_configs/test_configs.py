@@ -89,6 +89,36 @@ EXPECTED = {
     CAMVID_B.format('-infopro-k4'):
     ('InfoProEncoderDecoder', 50, 4, AUTO, 8, (176, 240), (1.5, 1.0), 0.01,
      False),
+    'configs/camvid/deeplabv3plus_r18w32-d16_1xb8-600_camvid-176x240.py':
+    ('EncoderDecoder', 18, 1, None, 8, (176, 240), None, 0.01, False),
+    'configs/camvid/deeplabv3plus-infopro-k2_r18w32-d16_1xb8-600_camvid-176x240.py':  # noqa: E501
+    ('InfoProEncoderDecoder', 18, 2, AUTO, 8, (176, 240), (1.5, 1.0), 0.01,
+     False),
+    'configs/camvid/segformer_mit-b0_1xb8-600_camvid-176x240.py':
+    ('EncoderDecoder', None, 1, None, 8, (176, 240), None, 0.0006, False),
+    'configs/camvid/segformer-infopro-k2_mit-b0_1xb8-600_camvid-176x240.py':
+    ('InfoProEncoderDecoder', None, 2, AUTO, 8, (176, 240), (1.5, 1.0),
+     0.0006, False),
+    'configs/deeplabv3plus/deeplabv3plus-infopro-k2_r101-d8_4xb2-40k_cityscapes-512x1024.py':  # noqa: E501
+    ('InfoProEncoderDecoder', 101, 2, AUTO, 2, (512, 1024), (1.5, 1.0),
+     0.01, False),
+    'configs/deeplabv3plus/deeplabv3plus_r101-d8_4xb2-40k_cityscapes-512x1024.py':  # noqa: E501
+    ('EncoderDecoder', 101, 1, None, 2, (512, 1024), None, 0.01, False),
+    'configs/pspnet/pspnet-infopro-k2_r101-d8_4xb2-40k_cityscapes-512x1024.py':  # noqa: E501
+    ('InfoProEncoderDecoder', 101, 2, AUTO, 2, (512, 1024), (1.5, 1.0),
+     0.01, False),
+    'configs/pspnet/pspnet_r101-d8_4xb2-40k_cityscapes-512x1024.py':
+    ('EncoderDecoder', 101, 1, None, 2, (512, 1024), None, 0.01, False),
+    'configs/upernet/upernet-infopro-k2_r50_4xb2-40k_cityscapes-512x1024.py':
+    ('InfoProEncoderDecoder', 50, 2, AUTO, 2, (512, 1024), (1.5, 1.0), 0.01,
+     False),
+    'configs/upernet/upernet_r50_4xb2-40k_cityscapes-512x1024.py':
+    ('EncoderDecoder', 50, 1, None, 2, (512, 1024), None, 0.01, False),
+    'configs/segformer/segformer-infopro-k2_mit-b2_8xb1-160k_cityscapes-1024x1024.py':  # noqa: E501
+    ('InfoProEncoderDecoder', None, 2, AUTO, 1, (1024, 1024), (1.5, 1.0),
+     6e-05, False),
+    'configs/segformer/segformer_mit-b2_8xb1-160k_cityscapes-1024x1024.py':
+    ('EncoderDecoder', None, 1, None, 1, (1024, 1024), None, 6e-05, False),
     CAMVID_GPU.format(''):
     ('EncoderDecoder', 101, 1, None, 8, (360, 480), None, 0.01, False),
     CAMVID_GPU.format('-infopro-k2'):
@@ -107,7 +137,7 @@ def test_config_settings_and_model(path):
     kind, depth, k, split, batch, crop, lambdas, lr, amp = EXPECTED[path]
     assert cfg.default_scope == 'mmseg'
     assert cfg.model.type == kind
-    assert cfg.model.backbone.depth == depth
+    assert cfg.model.backbone.get('depth') == depth  # None: MiT
     assert cfg.train_dataloader.batch_size == batch
     assert tuple(cfg.model.data_preprocessor.size) == crop
     crops = [
