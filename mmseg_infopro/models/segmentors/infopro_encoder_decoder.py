@@ -78,7 +78,8 @@ def _schedule(weight: Weight, name: str, num_local: int) -> List[float]:
 class InfoProEncoderDecoder(EncoderDecoder):
     """EncoderDecoder trained module by module with InfoPro local losses.
 
-    The backbone (e.g. ``InfoProResNetV1c``) is split into K local modules.
+    The backbone (e.g. ``InfoProResNetV1c``, docs/models.md) is split into
+    K local modules.
     Modules 1..K-1 each train one ``local_head`` (an ``InfoProHead``) on
     their output; module K trains the decode head and the auxiliary head(s)
     exactly as :class:`EncoderDecoder` does. Each module runs forward on the
@@ -99,9 +100,9 @@ class InfoProEncoderDecoder(EncoderDecoder):
     sets the split it recorded.
 
     Args:
-        backbone (dict): Backbone config; it must provide the module
-            interface of ``InfoProResNetV1c`` (``num_local_modules``,
-            ``split_points``, ``forward_local_module``, ...).
+        backbone (dict): Backbone config; it must provide the interface of
+            :class:`~mmseg_infopro.models.backbones.LocalModulesMixin`
+            (e.g. ``InfoProResNetV1c``, ``InfoProMixVisionTransformer``).
         decode_head (dict): Decode head config (trained in module K).
         local_head (dict, optional): Config of the local heads, used for
             every module but the last. ``in_channels``, ``in_stride``,
