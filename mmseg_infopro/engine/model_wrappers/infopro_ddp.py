@@ -91,10 +91,10 @@ class InfoProDistributedDataParallel(nn.Module):
     def _check_same_split(self) -> None:
         """Stop every rank if any rank split the backbone differently.
 
-        An automatic split is measured on each rank at build time; it is
-        deterministic for the same model, shapes and torch build, but a
-        rank that differs would train other modules with other local heads
-        and wreck the gradient average, so compare it with rank 0's.
+        An automatic split is measured on each rank when training starts;
+        it is deterministic for the same model, shapes and torch build, but
+        a rank that differs would train other modules with other local
+        heads and wreck the gradient average, so compare it with rank 0's.
         (Broadcast and all-reduce, on the parameters' device: the
         collectives that both NCCL and gloo support on CUDA tensors.)
         """
