@@ -61,6 +61,10 @@ class InfoProDistributedDataParallel(nn.Module):
         if bucket_size_mb <= 0:
             raise ValueError(
                 f'bucket_size_mb must be > 0, got {bucket_size_mb}.')
+        if hasattr(module, 'ensure_split'):
+            # The local heads must exist before parameters are broadcast,
+            # and before SyncBN is reverted below, or theirs would stay.
+            module.ensure_split()
         params = list(module.parameters())
         if params and params[0].device.type == 'cpu' and any(
                 isinstance(m, nn.SyncBatchNorm) for m in module.modules()):
@@ -72,9 +76,6 @@ class InfoProDistributedDataParallel(nn.Module):
         self.module = module
         self.broadcast_buffers = broadcast_buffers
         self.bucket_bytes = int(bucket_size_mb * 2**20)
-        if hasattr(module, 'ensure_split'):
-            # The local heads must exist before parameters are broadcast.
-            module.ensure_split()
         self._check_same_split()
         # Parameters and buffers only: they live on the model's device.
         # Other state-dict entries (e.g. the local heads' split, made fresh
