@@ -132,10 +132,10 @@ def measure_case(config: str,
         torch.cuda.set_per_process_memory_fraction(memory_fraction, dev)
     cfg = build_case_config(config, case, batch, crop, cfg_options)
     torch.manual_seed(0)
+    # As the Runner does: move first; the split and its heads follow.
     model = revert_sync_batchnorm(MODELS.build(cfg.model)).to(dev).train()
     if hasattr(model, 'ensure_split'):
         model.ensure_split()  # before the optimizer collects parameters
-        model.to(dev)
     if batch == 1:
         # One image cannot be batch-normalised after the ASPP image pooling
         # (1x1); across GPUs SyncBN can. Running statistics keep the memory.

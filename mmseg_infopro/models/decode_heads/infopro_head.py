@@ -171,8 +171,12 @@ class InfoProHead(BaseModule):
                     self.task_head.loss([feat], data_samples, None), 'task'))
         if self.recon_head is not None:
             logits = self.recon_head(feat, out_size=inputs.shape[2:])
+            # float16 logits (autocast) are compared in float32; a float64
+            # model keeps float64.
+            dtype = torch.promote_types(logits.dtype, torch.float32)
             with torch.no_grad():
-                target = self.reconstruction_target(inputs.float())
+                target = self.reconstruction_target(inputs.to(dtype))
             losses['loss_recon'] = self.loss_recon_weight * \
-                F.binary_cross_entropy_with_logits(logits.float(), target)
+                F.binary_cross_entropy_with_logits(
+                    logits.to(dtype), target.to(dtype))
         return losses

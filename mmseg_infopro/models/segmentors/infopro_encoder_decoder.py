@@ -32,8 +32,9 @@ from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig, SampleList,
 from torch import Tensor
 from torch.utils.flop_counter import FlopCounterMode
 
-from ..utils import (balanced_split, saved_activation_bytes,
-                     weights_not_loaded)
+from ..utils import (balanced_split, cpu_copy, device_and_dtype,
+                     match_sync_bn, saved_activation_bytes,
+                     sync_bn_implementation, weights_not_loaded)
 from .local_heads import LocalHeads
 
 __all__ = ['InfoProEncoderDecoder', 'DEFAULT_BALANCE_BATCH']
@@ -193,22 +194,58 @@ class InfoProEncoderDecoder(EncoderDecoder):
                               split_memory_tolerance)
         self._optimizer_checked = False
         self._final_stages = self._stages_read_by_final_heads()
+        self._image_stats = self._read_image_stats(data_preprocessor)
+        # Local heads built later follow SyncBN changes made since (mmengine
+        # converts for cfg.sync_bn and reverts in a single process).
+        self._built_sync_bn = sync_bn_implementation(self)
         # K = 1 keeps a plain empty list: its state dict is EncoderDecoder's.
         self.local_heads = LocalHeads() if self.num_local_modules > 1 \
             else nn.ModuleList()
         if self.backbone.split_points is not None:
             self._set_split(self.backbone.split_points)
 
+    def _read_image_stats(
+        self, data_preprocessor: OptConfigType
+    ) -> Tuple[Optional[List[float]], Optional[List[float]]]:
+        """The data preprocessor's mean and std as lists, for the local
+        heads' reconstruction target.
+
+        Read once, here, from the config when there is one: the buffers may
+        later live where values cannot be read (the meta device).
+        """
+        stats = []
+        for name in ('mean', 'std'):
+            if isinstance(data_preprocessor, dict):
+                value = data_preprocessor.get(name)
+                stats.append(None if value is None else
+                             [float(v) for v in value])
+            else:
+                value = getattr(self.data_preprocessor, name, None)
+                stats.append(None if value is None else
+                             value.flatten().tolist())
+        return stats[0], stats[1]
+
     def _set_split(self, split_points: Sequence[int]) -> None:
         """Split the backbone at ``split_points`` and build the local heads
-        for it."""
+        for it, where the model lives now.
+
+        The heads take the model's device and floating dtype and the SyncBN
+        change the model underwent since it was built: a split measured by
+        :meth:`ensure_split` or read from a checkpoint is set after the
+        Runner moved the model (and maybe converted its norm layers).
+        """
         self.backbone.set_split_points(split_points)
-        if self.num_local_modules > 1:
-            self.local_heads.build(
-                [
-                    self._build_local_head(i, stop - 1) for i, (_, stop) in
-                    enumerate(self.backbone.module_ranges[:-1])
-                ], self.backbone.split_points)
+        if self.num_local_modules == 1:
+            return
+        device, dtype = device_and_dtype(self)
+        sync_bn = sync_bn_implementation(self, exclude=self.local_heads)
+        heads = [
+            match_sync_bn(self._build_local_head(i, stop - 1),
+                          self._built_sync_bn,
+                          sync_bn).to(device=device, dtype=dtype)
+            for i, (_, stop) in enumerate(self.backbone.module_ranges[:-1])
+        ]
+        self.local_heads.build(heads, self.backbone.split_points)
 
     @property
     def split_decided(self) -> bool:
@@ -224,8 +261,10 @@ class InfoProEncoderDecoder(EncoderDecoder):
         lazily: inference and testing never run the local heads and do not
         pay for it, and a checkpoint that records its split sets it when
         loaded. Training needs it before its optimizer is built:
-        ``tools/train.py``, the ``InfoProOptimWrapperConstructor`` of the
-        configs and ``InfoProDistributedDataParallel`` call this.
+        ``tools/train.py`` and the ``InfoProOptimWrapperConstructor`` of the
+        configs call this (``InfoProDistributedDataParallel`` too, before
+        the first training step). The heads are built where the model lives
+        then (see :meth:`_set_split`).
         """
         if self.split_decided:
             return
@@ -284,13 +323,12 @@ class InfoProEncoderDecoder(EncoderDecoder):
         for name in ('loss_recon_weight', 'loss_task_weight'):
             if name in cfg:
                 cfg[name] = _schedule(cfg[name], name, num_local)[module]
-        mean = getattr(self.data_preprocessor, 'mean', None)
-        std = getattr(self.data_preprocessor, 'std', None)
+        mean, std = self._image_stats
         cfg.update(
             in_channels=self.backbone.element_out_channels(element),
             in_stride=self.backbone.element_out_stride(element),
-            mean=None if mean is None else mean.flatten().tolist(),
-            std=None if std is None else std.flatten().tolist())
+            mean=mean,
+            std=std)
         return MODELS.build(cfg)
 
     def _stages_read_by_final_heads(self) -> set:
@@ -324,30 +362,46 @@ class InfoProEncoderDecoder(EncoderDecoder):
         (up to ``tolerance``, spent on cheaper local heads).
 
         A module's memory is modelled as the activations it saves for
-        backward (measured on copies, so no BN statistics of this model
-        change, with 2 random images of ``size`` and scaled to
+        backward (measured with 2 random images of ``size`` and scaled to
         ``balance_shape``), the stage outputs that earlier modules keep for
         the final heads, and the gradients alive while it runs: its own
         and those of all earlier modules (optimizer steps come last). A
         local head's compute is the FLOPs of its loss's forward and
         backward, counted on the same batch.
+
+        Everything is measured on a CPU float32 copy of the model
+        (:func:`~mmseg_infopro.models.utils.cpu_copy`), wherever the model
+        itself lives: sizes of saved tensors depend only on shapes, so the
+        split is the same on every rank and machine (and under AMP, where
+        all activations shrink alike); the probe takes no memory from the
+        GPU that training needs; a model on the meta device (no data) can be
+        split too. The probe changes no BN statistics of the model and,
+        running under a forked CPU RNG, leaves its random stream as it was.
         """
         if balance_shape is None:
             crop = getattr(self.data_preprocessor, 'size', None) or size
             balance_shape = (DEFAULT_BALANCE_BATCH, *crop)
         n, h, w = balance_shape
         scale = n * h * w / (2 * size[0] * size[1])
+        # SyncBN would try to synchronise the probe's CPU tensors as soon as
+        # a process group exists (multi-GPU training builds models after
+        # starting it); plain BN measures the same activations.
+        probe = revert_sync_batchnorm(cpu_copy(self)).train()
+        with torch.random.fork_rng(devices=[]):
+            return probe._measure_split(size, scale, tolerance)
+
+    def _measure_split(self, size: Tuple[int, int], scale: float,
+                       tolerance: float) -> Tuple[int, ...]:
+        """The search of :meth:`_balanced_split_points`, run on the probe
+        (a CPU float32 copy) with activations scaled by ``scale``."""
 
         def nbytes(params) -> int:
             return sum(p.numel() * p.element_size() for p in params)
 
-        # SyncBN would try to synchronise the probe's CPU tensors as soon as
-        # a process group exists (multi-GPU training builds models after
-        # starting it); plain BN measures the same activations.
-        probe = revert_sync_batchnorm(copy.deepcopy(self)).train()
-        backbone = probe.backbone
-        params = list(probe.parameters())
-        inputs = torch.rand(2, 3, *size)
+        backbone = self.backbone
+        params = list(self.parameters())
+        inputs = torch.rand(
+            2, 3, *size, generator=torch.Generator().manual_seed(0))
         samples = [
             SegDataSample(
                 gt_sem_seg=PixelData(
@@ -373,7 +427,7 @@ class InfoProEncoderDecoder(EncoderDecoder):
         final_feats = tuple(stage_outs[s].detach().requires_grad_()
                             for s in backbone.out_indices)
         final_cost = scale * saved_activation_bytes(
-            lambda: probe._final_heads_loss(final_feats, samples), params)
+            lambda: self._final_heads_loss(final_feats, samples), params)
         final_cost += nbytes(params) - nbytes(backbone.parameters())
         # (channels, stride) -> (memory, FLOPs) of a local head there.
         head_costs: Dict[Tuple[int, int], Tuple[float, float]] = {}
@@ -383,7 +437,7 @@ class InfoProEncoderDecoder(EncoderDecoder):
                    backbone.element_out_stride(element))
             if key not in head_costs:
                 head = revert_sync_batchnorm(
-                    probe._build_local_head(0, element)).train()
+                    self._build_local_head(0, element)).train()
                 feat = feats[element].detach().requires_grad_()
                 head_params = list(head.parameters())
                 memory = scale * saved_activation_bytes(
@@ -392,7 +446,7 @@ class InfoProEncoderDecoder(EncoderDecoder):
                 # A separate pass: saved tensors are not the same under the
                 # counting mode, and the split must not depend on it.
                 with FlopCounterMode(display=False) as counter:
-                    loss, _ = probe.parse_losses(
+                    loss, _ = self.parse_losses(
                         head.loss(feat, inputs, samples))
                     loss.backward()
                 head_costs[key] = memory, counter.get_total_flops()

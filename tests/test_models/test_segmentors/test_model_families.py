@@ -179,20 +179,25 @@ def test_no_gradient_crosses_a_module_boundary(family, batch):
 
 @pytest.mark.parametrize('family', FAMILIES)
 def test_automatic_split_is_valid_and_trains(family, batch):
-    model = build(model_cfg(family, 2))
+    # In float64, as a model the Runner moved before the split is measured:
+    # whatever the split builds must follow it (a CPU stand-in for a GPU).
+    model = build(model_cfg(family, 2)).double()
     model.ensure_split()
     (point, ) = model.backbone.split_points
     assert 1 <= point < model.backbone.num_elements
+    assert all(p.dtype == torch.float64
+               for p in model.local_heads.parameters())
     logs = model.train_step(batch(), sgd(model))
     assert torch.isfinite(logs['loss']) and 'local1.loss_recon' in logs
+    assert logs['loss'].dtype == torch.float64
 
 
 @pytest.mark.parametrize('family', FAMILIES)
 def test_export_loads_strictly_and_predicts_the_same(family, batch):
     cfg = model_cfg(family, 2, even_split(family, 2))
-    model = build(cfg)
+    model = build(cfg).double()
     model.train_step(batch(), sgd(model))
-    plain = MODELS.build(to_plain_model_cfg(cfg))
+    plain = MODELS.build(to_plain_model_cfg(cfg)).double()
     plain.load_state_dict(to_plain_state_dict(model.state_dict()))  # strict
     model.eval(), plain.eval()
     data = model.data_preprocessor(batch(seed=1), False)
