@@ -140,16 +140,71 @@ DEMO_CFG = (
     'deeplabv3-infopro_r18-d8_1xb4-300_synthetic-cityscapes-128x256.py')
 
 
-def _run_python(repo_root, *args, check=True):
+def _run_python(repo_root, *args, check=True, env=None):
     proc = subprocess.run([sys.executable, *args],
                           cwd=repo_root,
                           capture_output=True,
                           text=True,
+                          env=env,
                           timeout=600)
     if check and proc.returncode != 0:
         raise AssertionError(f'{args} failed:\n{proc.stdout[-4000:]}\n'
                              f'{proc.stderr[-4000:]}')
     return proc
+
+
+def _free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def _torchrun(nproc, *args, cwd=None, env=None):
+    return subprocess.run([
+        sys.executable, '-m', 'torch.distributed.run',
+        f'--nproc_per_node={nproc}', f'--master_port={_free_port()}', *args
+    ],
+                          capture_output=True,
+                          text=True,
+                          cwd=cwd,
+                          env=env,
+                          timeout=600)
+
+
+@pytest.fixture
+def torchrun():
+    """``torchrun(nproc, *args, cwd=None, env=None)``: a finished
+    ``torch.distributed.run`` of ``args`` (its output captured)."""
+    return _torchrun
+
+
+STAND_INS = osp.join(REPO, 'tests', 'stand_ins')
+
+
+def _write_float64_config(path, base: str) -> str:
+    path.write_text(f"""
+_base_ = {base!r}
+custom_imports = dict(
+    imports=['mmseg_infopro', 'float64_runner'], allow_failed_imports=False)
+runner_type = 'Float64Runner'
+""")
+    return str(path)
+
+
+@pytest.fixture
+def float64_config():
+    """``write(path, base)``: a config that inherits ``base`` and trains and
+    tests in float64 (tests/stand_ins/float64_runner.py); run the tools with
+    the ``stand_in_env`` environment."""
+    return _write_float64_config
+
+
+@pytest.fixture
+def stand_in_env():
+    """The environment in which configs find tests/stand_ins/."""
+    paths = [STAND_INS, os.environ.get('PYTHONPATH')]
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, paths)))
 
 
 @pytest.fixture

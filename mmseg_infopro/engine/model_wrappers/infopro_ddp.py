@@ -8,7 +8,7 @@ flat buckets. It also works on CPU hosts (gloo), where mmengine's default
 wrapper fails because it passes ``device_ids``.
 """
 import logging
-from typing import Dict, List, Union
+from typing import Dict, List, Optional, Union
 
 import torch
 import torch.distributed as dist
@@ -32,13 +32,22 @@ class InfoProDistributedDataParallel(nn.Module):
     module for models with ``forward_backward``, else the usual single
     loss), then, when the optim wrapper is about to step, averages every
     gradient over the processes in one all-reduce per bucket and steps.
+    A parameter that no rank gave a gradient keeps ``grad=None``, so the
+    optimizer skips it (no weight decay or momentum) as in one process.
     Parameters start equal (broadcast from rank 0 here and by the runner
     after weight init), so they stay equal. Set it in a config with
     ``model_wrapper_cfg = dict(type='mmseg.InfoProDistributedDataParallel')``;
     the runner uses it when ``--launcher`` is not ``none``.
 
+    The wrapper measures no split: mmengine wraps the model for testing too,
+    where a checkpoint sets the split when it loads. Local heads built after
+    start-up (an automatic split measured when the optimizer is built or at
+    the first step) are broadcast from rank 0, and every rank's split is
+    compared with rank 0's, before the first training step uses them.
+
     On CPU, SyncBN layers (mmseg's Cityscapes configs) are turned into
-    plain BN with a warning: torch's SyncBN needs GPU tensors.
+    plain BN with a warning: torch's SyncBN needs GPU tensors. Local heads
+    built later follow (the model matches its SyncBN changes).
 
     Args:
         module (nn.Module): The model to train.
@@ -61,10 +70,6 @@ class InfoProDistributedDataParallel(nn.Module):
         if bucket_size_mb <= 0:
             raise ValueError(
                 f'bucket_size_mb must be > 0, got {bucket_size_mb}.')
-        if hasattr(module, 'ensure_split'):
-            # The local heads must exist before parameters are broadcast,
-            # and before SyncBN is reverted below, or theirs would stay.
-            module.ensure_split()
         params = list(module.parameters())
         if params and params[0].device.type == 'cpu' and any(
                 isinstance(m, nn.SyncBatchNorm) for m in module.modules()):
@@ -76,6 +81,7 @@ class InfoProDistributedDataParallel(nn.Module):
         self.module = module
         self.broadcast_buffers = broadcast_buffers
         self.bucket_bytes = int(bucket_size_mb * 2**20)
+        self._synced_split = self._split_points()
         self._check_same_split()
         # Parameters and buffers only: they live on the model's device.
         # Other state-dict entries (e.g. the local heads' split, made fresh
@@ -83,6 +89,24 @@ class InfoProDistributedDataParallel(nn.Module):
         # refuses CPU tensors.
         self._broadcast(self.module.parameters())
         self._broadcast(self.module.buffers())
+
+    def _split_points(self) -> Optional[tuple]:
+        """The model's split (None: undecided or not an InfoPro model)."""
+        return getattr(
+            getattr(self.module, 'backbone', None), 'split_points', None)
+
+    def _sync_local_heads(self) -> None:
+        """Before a training step: decide the split if needed and, for heads
+        built since start-up, check the split and share rank 0's heads."""
+        if hasattr(self.module, 'ensure_split'):
+            self.module.ensure_split()
+        points = self._split_points()
+        if points == self._synced_split:
+            return
+        self._check_same_split()
+        self._broadcast(self.module.local_heads.parameters())
+        self._broadcast(self.module.local_heads.buffers())
+        self._synced_split = points
 
     @staticmethod
     def _broadcast(tensors) -> None:
@@ -93,14 +117,13 @@ class InfoProDistributedDataParallel(nn.Module):
         """Stop every rank if any rank split the backbone differently.
 
         An automatic split is measured on each rank when training starts;
-        it is deterministic for the same model, shapes and torch build, but
-        a rank that differs would train other modules with other local
+        it depends only on the model and shapes, but a rank that differs
+        (e.g. another config) would train other modules with other local
         heads and wreck the gradient average, so compare it with rank 0's.
         (Broadcast and all-reduce, on the parameters' device: the
         collectives that both NCCL and gloo support on CUDA tensors.)
         """
-        points = getattr(getattr(self.module, 'backbone', None),
-                         'split_points', None)
+        points = self._split_points()
         if not points:
             return
         device = next(self.module.parameters()).device
@@ -113,9 +136,8 @@ class InfoProDistributedDataParallel(nn.Module):
             raise RuntimeError(
                 f'The ranks split the backbone differently (rank '
                 f'{dist.get_rank()}: split_points={tuple(points)}, rank 0: '
-                f'{tuple(rank0.tolist())}); the automatic split depends on '
-                f'the torch build and the machine. Set it in the config for '
-                f'all ranks, e.g. --cfg-options '
+                f'{tuple(rank0.tolist())}). Set it in the config for all '
+                f'ranks, e.g. --cfg-options '
                 f'"model.backbone.split_points={tuple(rank0.tolist())}".')
 
     def _buckets(self, tensors: List[Tensor]) -> List[List[Tensor]]:
@@ -131,16 +153,28 @@ class InfoProDistributedDataParallel(nn.Module):
         return [b for buckets in groups.values() for b in buckets]
 
     def all_reduce_gradients(self) -> None:
-        """Average the gradients of all trainable parameters over ranks."""
-        world_size = dist.get_world_size()
+        """Average the gradients of all trainable parameters over ranks.
+
+        Parameters that some rank gave a gradient are reduced on every rank
+        (zeros where it gave none); parameters that no rank gave one keep
+        ``grad=None``, as in a single process.
+        """
+        params = [p for p in self.module.parameters() if p.requires_grad]
+        if not params:
+            return
+        has_grad = torch.tensor([p.grad is not None for p in params],
+                                dtype=torch.int32,
+                                device=params[0].device)
+        # Every rank must reduce the same tensors in the same order: the
+        # union of the ranks' gradients, agreed on first.
+        dist.all_reduce(has_grad, op=dist.ReduceOp.MAX)
         grads = []
-        for p in self.module.parameters():
-            if p.requires_grad:
+        for p, used in zip(params, has_grad.tolist()):
+            if used:
                 if p.grad is None:
-                    # Every rank must reduce the same tensors in the same
-                    # order, used in this iteration or not.
                     p.grad = torch.zeros_like(p)
                 grads.append(p.grad)
+        world_size = dist.get_world_size()
         for bucket in self._buckets(grads):
             flat = _flatten_dense_tensors(bucket)
             dist.all_reduce(flat)
@@ -152,6 +186,7 @@ class InfoProDistributedDataParallel(nn.Module):
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:
         """Forward/backward locally, all-reduce once, one optimizer step."""
+        self._sync_local_heads()
         if self.broadcast_buffers:
             self._broadcast(self.module.buffers())
         module = self.module

@@ -3,7 +3,10 @@
 Trains a tiny InfoPro model (GroupNorm, no dropout: nothing depends on the
 batch split) for 3 iterations on a fixed global batch of 4 images, split over
 the ranks when launched by torchrun, and saves the final weights (and, in
-one process, the initial ones).
+one process, the initial ones). In the order of mmengine's Runner: the model
+is moved (here: cast to float64, the CPU stand-in for a GPU), wrapped, its
+optimizer built by InfoProOptimWrapperConstructor (which measures the
+automatic split), then trained. It has a parameter that no loss uses.
 
     python ddp_worker.py OUT_DIR            # one process, batch 4
     torchrun --nproc_per_node=2 ddp_worker.py OUT_DIR   # 2 x batch 2
@@ -13,8 +16,9 @@ import sys
 
 import torch
 import torch.distributed as dist
+import torch.nn as nn
 from mmengine.config import ConfigDict
-from mmengine.optim import OptimWrapper
+from mmengine.optim import build_optim_wrapper
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
@@ -38,7 +42,7 @@ def model_cfg():
             type='InfoProResNetV1c',
             depth=18,
             num_local_modules=3,
-            split_points=(3, 6),
+            split_points=None,
             dilations=(1, 1, 2, 4),
             strides=(1, 2, 1, 1),
             norm_cfg=GN,
@@ -91,13 +95,20 @@ def main():
     register_all_modules()
     torch.manual_seed(rank)  # different init per rank: the wrapper syncs it
     model = MODELS.build(model_cfg()).train()
+    # Unused: one process leaves it alone (no gradient, so no weight decay
+    # or momentum); data parallelism must too.
+    model.backbone.register_parameter('unused', nn.Parameter(torch.ones(4)))
+    model = model.double()
     if distributed:
         model = InfoProDistributedDataParallel(model)
-    else:  # rank 0's initial weights, which the wrapper gives every rank
+    optim = build_optim_wrapper(
+        model,
+        dict(
+            constructor='InfoProOptimWrapperConstructor',
+            optimizer=dict(
+                type='SGD', lr=0.05, momentum=0.9, weight_decay=1e-4)))
+    if not distributed:  # rank 0's initial weights, which every rank gets
         torch.save(model.state_dict(), os.path.join(out_dir, 'init.pt'))
-    optim = OptimWrapper(
-        torch.optim.SGD(
-            model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4))
     per_rank = 4 // world
     for it in range(3):
         inputs, labels = global_batch(it)
