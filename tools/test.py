@@ -11,13 +11,15 @@ import os.path as osp
 import sys
 
 from mmengine.config import DictAction
+from mmengine.logging import print_log
 from mmengine.runner import Runner
-from mmseg.registry import MODELS
+from mmseg.registry import MODELS, RUNNERS
 
 import mmseg_infopro  # noqa: F401  (registers the InfoPro modules)
 from mmseg_infopro.datasets import DatasetCheckError, check_dataloader_cfgs
 from mmseg_infopro.engine import (CheckpointError, load_checkpoint_file,
-                                  load_runner_config, setup_distributed)
+                                  load_runner_config, setup_distributed,
+                                  split_from_checkpoint)
 from mmseg_infopro.models.utils import weights_not_loaded
 
 
@@ -71,6 +73,13 @@ def main() -> None:
         checkpoint = load_checkpoint_file(args.checkpoint)
     except CheckpointError as e:
         sys.exit(f'error: {e}')
+    # An automatic split is never measured for testing: the checkpoint's is
+    # set before the Runner builds (and, with --launcher, wraps) the model.
+    taken = split_from_checkpoint(cfg, args.checkpoint)
+    if taken:
+        print_log(
+            f'InfoPro: split_points={taken[1]} as recorded in {taken[0]}.',
+            logger='current')
     # Evaluating a model whose weights did not load measures random weights
     # (mmengine only warns): the backbone and decode head must fit.
     model = MODELS.build(copy.deepcopy(cfg.model))
@@ -114,7 +123,9 @@ def main() -> None:
         setup_distributed(cfg)
     except ValueError as e:
         sys.exit(f'error: {e}')
-    Runner.from_cfg(cfg).test()
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
+        RUNNERS.build(cfg)
+    runner.test()
 
 
 if __name__ == '__main__':

@@ -95,20 +95,28 @@ def balance_shape_mismatch(cfg: Config) -> Optional[str]:
             f'least memory at this batch.')
 
 
-def split_from_checkpoint(cfg: Config) -> Optional[Tuple[str, tuple]]:
-    """Take the split recorded in the checkpoint that training resumes
-    from or loads (``--resume``, ``load_from``) for an automatic split.
+def split_from_checkpoint(cfg: Config,
+                          checkpoint: Optional[str] = None
+                          ) -> Optional[Tuple[str, tuple]]:  # yapf: disable
+    """Take the split recorded in a checkpoint, for an automatic split,
+    before the Runner builds the model.
 
-    An automatic split is measured again at every training start and may
-    come out differently on another machine or torch version; the local
-    heads of the checkpoint were trained on its own split, so that one wins.
-    An explicit ``split_points`` is left as configured (a checkpoint of
-    another split is then refused when it loads, with the split to set).
+    For training, the checkpoint is the one training resumes from or loads
+    (``--resume``, ``load_from``); for testing, the one evaluated. An
+    automatic split would otherwise be measured again at every training
+    start, and the local heads of the checkpoint were trained on its own
+    split, so that one wins; testing measures nothing either way, but with
+    the split known from the start every rank builds the same model in the
+    same order. An explicit ``split_points`` is left as configured (a
+    checkpoint of another split is then refused when it loads, with the
+    split to set).
 
     Args:
-        cfg (Config): A training config (``resume``, ``load_from``,
-            ``work_dir`` set); ``model.backbone.split_points`` is changed in
-            place.
+        cfg (Config): A training or testing config (``resume``,
+            ``load_from``, ``work_dir`` set); ``model.backbone.split_points``
+            is changed in place.
+        checkpoint (str, optional): The checkpoint to take it from. Defaults
+            to the training checkpoint named by the config.
 
     Returns:
         tuple[str, tuple] | None: The checkpoint and the split taken from
@@ -118,9 +126,11 @@ def split_from_checkpoint(cfg: Config) -> Optional[Tuple[str, tuple]]:
     if backbone.get('num_local_modules', 1) < 2 or \
             backbone.get('split_points') is not None:
         return None
-    path = cfg.get('load_from')
-    if cfg.get('resume') and path is None:
-        path = find_latest_checkpoint(cfg.work_dir)
+    path = checkpoint
+    if path is None:
+        path = cfg.get('load_from')
+        if cfg.get('resume') and path is None:
+            path = find_latest_checkpoint(cfg.work_dir)
     if not path or not osp.isfile(path):
         return None
     try:
@@ -131,5 +141,5 @@ def split_from_checkpoint(cfg: Config) -> Optional[Tuple[str, tuple]]:
     if recorded is None or len(recorded) != backbone['num_local_modules'] - 1:
         return None
     split = tuple(int(p) for p in recorded.tolist())
-    cfg.model.backbone.split_points = split
+    backbone['split_points'] = split
     return path, split

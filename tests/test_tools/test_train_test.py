@@ -4,7 +4,14 @@ import json
 import os
 import os.path as osp
 
+import pytest
 import torch
+
+CUDA = [
+    pytest.mark.cuda,
+    pytest.mark.skipif(
+        not torch.cuda.is_available(), reason='needs a CUDA device')
+]
 
 
 def test_train_runs_infopro_and_evaluates(trained):
@@ -32,7 +39,7 @@ def test_test_tool_on_the_checkpoint(trained, tmp_path, run_python):
     assert len(os.listdir(out)) == 4  # one label map per val image
     # Testing never measures the split: the checkpoint's is used.
     assert 'automatic split_points' not in log
-    assert 'as recorded in the checkpoint' in log
+    assert 'as recorded in' in log
 
 
 def test_resume_continues_from_the_last_checkpoint(trained, run_python):
@@ -210,3 +217,64 @@ def test_inference_refuses_a_foreign_checkpoint(trained, tmp_path):
     torch.save(ckpt, foreign)
     with pytest.raises(ValueError, match='does not fit this model'):
         init_model(trained['cfg'], str(foreign), device='cpu')
+
+
+def checkpoint_of_split(config, split, folder):
+    """An (untrained) checkpoint of ``config``'s model split at ``split``."""
+    from mmengine.config import Config
+    from mmseg.registry import MODELS
+    cfg = Config.fromfile(config)
+    cfg.model.backbone.split_points = split
+    path = str(folder / f'split{"_".join(map(str, split))}.pth')
+    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), path)
+    return path
+
+
+@pytest.mark.parametrize(
+    'place', ['cpu-float64', pytest.param('cuda', marks=CUDA)])
+def test_two_processes_test_a_checkpoint_of_another_split(
+        trained, tmp_path, torchrun, float64_config, stand_in_env, place):
+    """mmengine wraps the model for testing too: with --launcher pytorch
+    the split must come from the checkpoint, never be measured (and then
+    refused), wherever the Runner moves the model."""
+    measured = torch.load(trained['ckpt'])['state_dict'][
+        'local_heads._extra_state'].tolist()
+    assert measured != [2]
+    ckpt = checkpoint_of_split(trained['cfg'], (2, ), tmp_path)
+    config = float64_config(tmp_path / 'float64.py', trained['cfg']) \
+        if place == 'cpu-float64' else trained['cfg']
+    proc = torchrun(
+        2,
+        'tools/test.py',
+        config,
+        ckpt,
+        '--launcher',
+        'pytorch',
+        '--work-dir',
+        str(tmp_path / 'wd'),
+        '--cfg-options',
+        'env_cfg.dist_cfg.backend=gloo',  # two ranks may share one GPU
+        cwd=trained['repo_root'],
+        env=stand_in_env)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-4000:]
+    assert 'split_points=(2,) as recorded in' in log
+    assert 'automatic split_points' not in log
+    assert 'mIoU' in log
+    if place == 'cpu-float64':
+        assert 'Float64Runner' in log
+
+
+def test_plain_runner_loading_another_split_says_what_to_set(
+        trained, tmp_path):
+    """mmseg's own tools/train.py (a plain Runner) measures an automatic
+    split before it loads ``load_from``: a checkpoint of another split stops
+    with the split to configure, not with heads trained on other features."""
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    cfg = Config.fromfile(trained['cfg'])
+    cfg.work_dir = str(tmp_path / 'wd')
+    cfg.load_from = checkpoint_of_split(trained['cfg'], (2, ), tmp_path)
+    cfg.train_cfg.max_iters = 1
+    with pytest.raises(ValueError, match=r'split_points=\(2,\)'):
+        Runner.from_cfg(cfg).train()

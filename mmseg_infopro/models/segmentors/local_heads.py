@@ -58,6 +58,8 @@ class LocalHeads(ModuleList):
             f'split_points={points}, but this model splits at {mine}. To '
             f'resume or test it, set model.backbone.split_points={points} '
             f'(e.g. --cfg-options "model.backbone.split_points={points}") '
-            f'and the num_local_modules it implies; to train another split '
-            f'from its weights, export them with '
-            f'tools/model_converters/infopro2mmseg.py and load that.')
+            f'and the num_local_modules it implies (this project\'s '
+            f'tools/train.py and tools/test.py take it from the checkpoint '
+            f'by themselves); to train another split from its weights, '
+            f'export them with tools/model_converters/infopro2mmseg.py and '
+            f'load that.')
