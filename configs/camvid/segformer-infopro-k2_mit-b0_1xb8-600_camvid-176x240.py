@@ -19,4 +19,11 @@ model = dict(
         task_head=dict(channels=64)))
 # Measures the automatic split (and builds the local heads) before the
 # optimizer collects the parameters; otherwise the recipe's AdamW.
-optim_wrapper = dict(constructor='InfoProOptimWrapperConstructor')
+optim_wrapper = dict(
+    constructor='InfoProOptimWrapperConstructor',
+    # The recipe trains its randomly initialised head ('head') at 10x the
+    # backbone's lr. The local heads are randomly initialised heads too, and
+    # a local module should learn its objective as fast as the last module
+    # learns the decode head's: 10x, on purpose (mmengine's substring match
+    # of 'head' would give them the same by accident).
+    paramwise_cfg=dict(custom_keys={'local_heads': dict(lr_mult=10.)}))

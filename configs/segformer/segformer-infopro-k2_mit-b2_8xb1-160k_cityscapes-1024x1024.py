@@ -23,6 +23,13 @@ model = dict(
         norm_cfg=dict(type='SyncBN', requires_grad=True)))
 # Builds the local heads (measuring the split) before the optimizer
 # collects the parameters; otherwise mmseg's optimizer settings.
-optim_wrapper = dict(constructor='InfoProOptimWrapperConstructor')
+optim_wrapper = dict(
+    constructor='InfoProOptimWrapperConstructor',
+    # The recipe trains its randomly initialised head ('head') at 10x the
+    # backbone's lr. The local heads are randomly initialised heads too, and
+    # a local module should learn its objective as fast as the last module
+    # learns the decode head's: 10x, on purpose (mmengine's substring match
+    # of 'head' would give them the same by accident).
+    paramwise_cfg=dict(custom_keys={'local_heads': dict(lr_mult=10.)}))
 custom_hooks = [dict(type='WeightsOnlyCheckpointHook')]
 model_wrapper_cfg = dict(type='mmseg.InfoProDistributedDataParallel')

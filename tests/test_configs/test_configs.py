@@ -169,3 +169,30 @@ def test_config_settings_and_model(path):
     # The plain mmseg twin (E2E reference of the benchmark, exported config).
     plain = MODELS.build(to_plain_model_cfg(cfg.model))
     assert type(plain).__name__ == 'EncoderDecoder'
+
+
+@pytest.mark.parametrize('path', [
+    'configs/segformer/'
+    'segformer-infopro-k2_mit-b2_8xb1-160k_cityscapes-1024x1024.py',
+    'configs/camvid/segformer-infopro-k2_mit-b0_1xb8-600_camvid-176x240.py'
+])
+def test_segformer_local_heads_train_at_the_heads_lr(path):
+    """SegFormer's recipe trains its head at 10x the backbone's lr; the
+    local heads get the same, by an explicit key (decided in the config and
+    docs/models.md), not by mmengine's substring match of 'head'."""
+    from mmengine.optim import build_optim_wrapper
+    cfg = Config.fromfile(osp.join(REPO, path))
+    keys = cfg.optim_wrapper.paramwise_cfg.custom_keys
+    assert keys['local_heads'] == dict(lr_mult=10.)
+    cfg.model.backbone.split_points = (4, )  # no measurement needed
+    model = MODELS.build(cfg.model)
+    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    lr = {
+        id(p): group['lr']
+        for group in wrapper.optimizer.param_groups for p in group['params']
+    }
+    base = cfg.optim_wrapper.optimizer.lr
+    for name, p in model.named_parameters():
+        part = name.split('.')[0]
+        expected = base if part == 'backbone' else 10 * base
+        assert lr[id(p)] == pytest.approx(expected), name
