@@ -14,7 +14,7 @@ help:
 	@echo "make install  create $(VENV) with torch, mmcv (built from source), mmengine, mmseg and this package"
 	@echo "make demo     install if needed, generate $(DEMO_DATA), train the demo config, evaluate, write an overlay"
 	@echo "make test     install if needed, run the test suite"
-	@echo "make gpu-check  on a CUDA machine: the GPU benchmarks, training and DDP checks (< 8 min), JSON in work_dirs/gpu_check"
+	@echo "make gpu-check  on a CUDA machine: benchmarks, train/test/inference/DDP and the CUDA tests (< 8 min), JSON in work_dirs/gpu_check"
 
 install: $(STAMP)
 

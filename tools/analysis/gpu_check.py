@@ -1,37 +1,47 @@
 """The project's GPU check: one command, one folder of JSON, under 8 minutes.
 
 GPU time is rare here (one GPU, 15 minutes per session when lent at all), so
-everything worth measuring on a GPU runs from this one script, most valuable
-first, each step a subprocess with a time limit, under one overall deadline:
+everything worth checking on a GPU runs from this one script, each step a
+subprocess with a time limit, under one overall deadline. The steps are what
+users run, in the order they run it, after the memory benchmark:
 
 1. ``benchmark``: tools/analysis/benchmark_memory.py at the paper's setting
    (R-101-D8, batch 4, 512x1024, fp32): E2E, with_cp, AMP, InfoPro K = 2,
    K = 4, K = 4 + AMP.
-2. ``train``: tools/train.py, the main config on generated Cityscapes-format
-   data, a few iterations with the per-module memory (``m1.memory``, ...) in
-   the log, and a validation.
-3. ``ddp``: the same with two processes on the one GPU through
+2. ``train``: tools/train.py, the main config (automatic split) on generated
+   Cityscapes-format data, a few iterations with the per-module memory
+   (``m1.memory``, ...) in the log, a validation and a checkpoint.
+3. ``test``: tools/test.py on that checkpoint (the split taken from it).
+4. ``inference``: demo/image_demo.py, i.e. mmseg's ``init_model`` and
+   ``inference_model`` on that checkpoint.
+5. ``ddp``: training with two processes on the one GPU through
    InfoProDistributedDataParallel, gloo backend (NCCL refuses two ranks on
-   one GPU): start-up broadcast, split check, bucketed all-reduce on CUDA.
-4. ``fit-24GB``, ``fit-80GB``: tools/analysis/fit.py, the largest batch of
+   one GPU), stopped halfway and continued with ``--resume``.
+6. ``test-ddp``: tools/test.py with two processes on the ddp checkpoint.
+7. ``cuda-tests``: the test suite's CUDA tests (``pytest -m cuda``), when
+   pytest is installed.
+8. ``fit-24GB``, ``fit-80GB``: tools/analysis/fit.py, the largest batch of
    E2E, K = 2 and K = 4 at 512x1024 and 1024x2048 within 24 GB and 80 GB.
 
-Writes ``OUT/<step>.json`` (the tool's own JSON, or the training log's
-scalars), ``OUT/<step>.log`` and ``OUT/summary.json`` (per step: command,
-exit code, seconds, skipped or timed out). On the lent GPU machine
-(../shared/device/README.md)::
+Writes ``OUT/<step>.json`` (the tool's own JSON, the training log's scalars
+or the test metrics), ``OUT/<step>.log`` and ``OUT/summary.json`` (per step:
+commands, exit code, seconds, skipped or timed out, and what the log shows:
+whether a split was measured, taken from a checkpoint, resumed). On the lent
+GPU machine (../shared/device/README.md)::
 
     . ./.whl/device_setup.sh && python3 tools/analysis/gpu_check.py --out $OUT
 
 Example (here, a quick run of the same steps on the CPU, tiny settings):
     python tools/analysis/gpu_check.py --out work_dirs/check --device cpu \\
         --config configs/demo/<demo config> --crop 64 128 --batch 2 \\
-        --cases e2e k2 --iters 2 --steps benchmark train ddp
+        --cases e2e k2 --iters 2 --steps train test inference ddp test-ddp
 """
 import argparse
+import importlib.util
 import json
 import os
 import os.path as osp
+import re
 import shutil
 import socket
 import subprocess
@@ -41,8 +51,14 @@ import time
 from typing import Dict, List, Optional
 
 MAIN_CONFIG = 'configs/deeplabv3_infopro_cityscapes.py'
-STEPS = ('benchmark', 'train', 'ddp', 'fit-24GB', 'fit-80GB')
+STEPS = ('benchmark', 'train', 'test', 'inference', 'ddp', 'test-ddp',
+         'cuda-tests', 'fit-24GB', 'fit-80GB')
 NORM_PARTS = ('backbone', 'decode_head', 'auxiliary_head', 'local_head')
+#: What the logs say, recorded per step (see the summary).
+LOG_FACTS = dict(
+    split_measured='automatic split_points',
+    split_from_checkpoint='as recorded in',
+    resumed='resumed epoch')
 
 
 def parse_args() -> argparse.Namespace:
@@ -75,131 +91,227 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def run_step(name: str, cmd: List[str], out: str, timeout: float,
+def run_step(name: str, cmds: List[List[str]], out: str, deadline: float,
              env: Optional[Dict] = None) -> Dict:
-    """Run one step with its output in ``out/<name>.log``."""
+    """Run one step's commands in turn, their output in ``out/<name>.log``,
+    stopping at the first that fails or when the deadline passes."""
     start = time.time()
-    log_path = osp.join(out, f'{name}.log')
-    print(f'[{name}] {" ".join(cmd)}', flush=True)
-    with open(log_path, 'w') as log:
-        try:
-            code = subprocess.run(
-                cmd,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                timeout=timeout,
-                env=dict(os.environ, PYTHONUNBUFFERED='1', **(env or {}))
-            ).returncode
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            code, timed_out = None, True
-    seconds = round(time.time() - start, 1)
-    print(f'[{name}] exit {code}{" (timed out)" if timed_out else ""}, '
-          f'{seconds} s', flush=True)
-    return dict(
-        command=cmd, exit_code=code, seconds=seconds, timed_out=timed_out)
+    record = dict(commands=cmds, exit_code=None, timed_out=False)
+    with open(osp.join(out, f'{name}.log'), 'w') as log:
+        for cmd in cmds:
+            print(f'[{name}] {" ".join(cmd)}', flush=True)
+            log.write(f'$ {" ".join(cmd)}\n')
+            log.flush()
+            try:
+                record['exit_code'] = subprocess.run(
+                    cmd,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    timeout=max(deadline - time.time(), 1),
+                    env=dict(os.environ, PYTHONUNBUFFERED='1',
+                             **(env or {}))).returncode
+            except subprocess.TimeoutExpired:
+                record.update(exit_code=None, timed_out=True)
+            if record['exit_code'] != 0:
+                break
+    record['seconds'] = round(time.time() - start, 1)
+    with open(osp.join(out, f'{name}.log')) as log:
+        text = log.read()
+    record.update((fact, phrase in text) for fact, phrase in LOG_FACTS.items())
+    print(f'[{name}] exit {record["exit_code"]}'
+          f'{" (timed out)" if record["timed_out"] else ""}, '
+          f'{record["seconds"]} s', flush=True)
+    return record
 
 
 def training_scalars(work_dir: str) -> List[Dict]:
-    """The training log's scalars (mmengine's vis_data/scalars.json)."""
-    for root, _, files in os.walk(work_dir):
-        if 'scalars.json' in files:
-            with open(osp.join(root, 'scalars.json')) as f:
-                return [json.loads(line) for line in f]
-    return []
+    """The training logs' scalars (mmengine's vis_data/scalars.json), of
+    every run into ``work_dir`` in the order they ran."""
+    scalars = []
+    for run in sorted(os.listdir(work_dir)) if osp.isdir(work_dir) else []:
+        path = osp.join(work_dir, run, 'vis_data', 'scalars.json')
+        if osp.isfile(path):
+            with open(path) as f:
+                scalars += [json.loads(line) for line in f]
+    return scalars
 
 
-def train_options(args: argparse.Namespace, data_root: str,
-                  iters: int) -> List[str]:
-    loaders = ('train_dataloader', 'val_dataloader')
-    return [
-        'model.pretrained=None',  # no download on the device machine
-        *(f'{loader}.dataset.data_root={data_root}' for loader in loaders),
-        *(f'{loader}.num_workers=2' for loader in loaders),
-        f'train_dataloader.batch_size={args.batch}',
-        f'model.balance_shape=({args.batch},{args.crop[0]},{args.crop[1]})',
-        f'model.data_preprocessor.size=({args.crop[0]},{args.crop[1]})',
-        f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
-        'default_hooks.logger.interval=1',
-        f'default_hooks.checkpoint.interval={iters}'
-    ]
+def test_metrics(log_path: str) -> Dict[str, float]:
+    """The metrics of the last ``Iter(test)`` line of a tools/test.py log."""
+    metrics: Dict[str, float] = {}
+    with open(log_path) as f:
+        for line in f:
+            if 'Iter(test)' in line and 'mIoU' in line:
+                metrics = {
+                    k: float(v)
+                    for k, v in re.findall(r'(\w+): (-?[0-9.]+)', line)
+                }
+    return metrics
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+class Commands:
+    """The command lines of the steps, for one config, device and size."""
+
+    def __init__(self, args: argparse.Namespace, tmp: str) -> None:
+        self.args, self.tmp = args, tmp
+        self.py = sys.executable
+        self.data_root = osp.join(tmp, 'cityscapes')
+        h, w = args.crop
+        self.crop_options = [
+            f'train_dataloader.dataset.pipeline.3.crop_size=({h},{w})',
+            f'train_dataloader.dataset.pipeline.2.scale=({w * 2},{h * 2})',
+            f'val_dataloader.dataset.pipeline.1.scale=({w},{h})',
+            f'test_dataloader.dataset.pipeline.1.scale=({w},{h})'
+        ]
+
+    def _data_options(self) -> List[str]:
+        loaders = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+        return [
+            'model.pretrained=None',  # no download on the device machine
+            *(f'{loader}.dataset.data_root={self.data_root}'
+              for loader in loaders),
+            *(f'{loader}.num_workers=2' for loader in loaders),
+            *self.crop_options
+        ]
+
+    def _train_options(self, iters: int) -> List[str]:
+        a = self.args
+        return [
+            *self._data_options(), f'train_dataloader.batch_size={a.batch}',
+            f'model.balance_shape=({a.batch},{a.crop[0]},{a.crop[1]})',
+            f'model.data_preprocessor.size=({a.crop[0]},{a.crop[1]})',
+            f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
+            'default_hooks.logger.interval=1',
+            f'default_hooks.checkpoint.interval={iters}'
+        ]
+
+    def _torchrun(self) -> List[str]:
+        return [
+            self.py, '-m', 'torch.distributed.run', '--nproc_per_node=2',
+            f'--master_port={free_port()}'
+        ]
+
+    def _two_processes(self) -> List[str]:
+        """Options for 2 processes on one GPU: gloo (NCCL refuses two ranks
+        on one GPU) and BN (torch's SyncBN needs NCCL's collectives)."""
+        return [
+            'env_cfg.dist_cfg.backend=gloo',
+            *(f'model.{part}.norm_cfg.type=BN' for part in NORM_PARTS)
+        ]
+
+    def work_dir(self, step: str) -> str:
+        return osp.join(self.tmp, step)
+
+    def checkpoint(self, step: str) -> str:
+        return osp.join(self.work_dir(step), f'iter_{self.args.iters}.pth')
+
+    def __call__(self, step: str, out: str) -> List[List[str]]:
+        a, py = self.args, self.py
+        result_json = osp.join(out, f'{step}.json')
+        if step == 'benchmark':
+            return [[
+                py, 'tools/analysis/benchmark_memory.py', a.config,
+                '--device', a.device, '--cases', *a.cases, '--batch',
+                str(a.batch), '--crop',
+                *map(str, a.crop), '--iters', '3', '--out', result_json
+            ]]
+        if step == 'train':
+            return [[
+                py, 'tools/train.py', a.config, '--work-dir',
+                self.work_dir(step), '--cfg-options',
+                *self._train_options(a.iters)
+            ]]
+        if step == 'ddp':
+            # Stopped halfway, then continued: the resumed run takes the
+            # split from the checkpoint on every rank.
+            return [[
+                *self._torchrun(), 'tools/train.py', a.config, '--launcher',
+                'pytorch', '--work-dir',
+                self.work_dir(step), *(['--resume'] if resume else []),
+                '--cfg-options', *self._train_options(iters),
+                *self._two_processes()
+            ] for resume, iters in ((False, max(1, a.iters // 2)),
+                                    (True, a.iters))]
+        if step in ('test', 'test-ddp'):
+            source = 'train' if step == 'test' else 'ddp'
+            launch = [py] if step == 'test' else self._torchrun()
+            return [[
+                *launch, 'tools/test.py', a.config,
+                self.checkpoint(source), '--work-dir',
+                self.work_dir(step), '--cfg-options', *self._data_options(),
+                *(self._two_processes() if step == 'test-ddp' else [])
+            ] + (['--launcher', 'pytorch'] if step == 'test-ddp' else [])]
+        if step == 'inference':
+            image = osp.join(self.data_root, 'leftImg8bit', 'val', 'frankfurt',
+                             'frankfurt_000000_000019_leftImg8bit.png')
+            return [[
+                py, 'demo/image_demo.py', image, a.config,
+                self.checkpoint('train'), '--device',
+                'cuda:0' if a.device == 'cuda' else 'cpu', '--out-file',
+                osp.join(out, 'inference.png')
+            ]]
+        if step == 'cuda-tests':
+            return [[py, '-m', 'pytest', '-q', '-m', 'cuda', 'tests']]
+        budget = step.split('-')[1]
+        return [[
+            py, 'tools/analysis/fit.py', a.config, '--budget', budget,
+            '--device', a.device, '--crops', *a.fit_crops, '--methods',
+            'e2e', 'k2', 'k4', '--amp', 'off', '--max-batch', '16', '--out',
+            result_json
+        ]]
+
+
+def skip_reason(step: str, commands: Commands) -> Optional[str]:
+    """Why a step cannot run (an earlier step it needs failed)."""
+    needs = dict(test='train', inference='train', **{'test-ddp': 'ddp'})
+    if step in needs and not osp.isfile(commands.checkpoint(needs[step])):
+        return f'no checkpoint from the {needs[step]} step'
+    if step == 'cuda-tests' and importlib.util.find_spec('pytest') is None:
+        return 'pytest is not installed'
+    return None
 
 
 def main() -> None:
     args = parse_args()
     os.makedirs(args.out, exist_ok=True)
     deadline = time.time() + args.deadline_s
-    py = sys.executable
     tmp = tempfile.mkdtemp(prefix='gpu_check_')
+    commands = Commands(args, tmp)
     summary = dict(config=args.config, device=args.device, steps={})
-    data_root = osp.join(tmp, 'cityscapes')
-    h, w = args.crop
-    if {'train', 'ddp'} & set(args.steps):
+    if set(args.steps) - {'benchmark', 'cuda-tests', 'fit-24GB', 'fit-80GB'}:
         subprocess.run([
-            py, 'tools/dataset_converters/synthetic_cityscapes.py', data_root,
-            '--num-train', '8', '--num-val', '2', '--size',
-            str(h), str(w)
+            commands.py, 'tools/dataset_converters/synthetic_cityscapes.py',
+            commands.data_root, '--num-train', '8', '--num-val', '2',
+            '--size', *map(str, args.crop)
         ],
                        check=True,
                        stdout=subprocess.DEVNULL)
-    crop_opts = [
-        f'train_dataloader.dataset.pipeline.3.crop_size=({h},{w})',
-        f'train_dataloader.dataset.pipeline.2.scale=({w * 2},{h * 2})',
-        f'val_dataloader.dataset.pipeline.1.scale=({w},{h})'
-    ]
-    for step in args.steps:
-        left = deadline - time.time()
-        if left < 20:
-            summary['steps'][step] = dict(skipped='deadline')
-            print(f'[{step}] skipped: deadline', flush=True)
+    for step in [s for s in STEPS if s in args.steps]:
+        reason = 'deadline' if deadline - time.time() < 20 else skip_reason(
+            step, commands)
+        if reason:
+            summary['steps'][step] = dict(skipped=reason)
+            print(f'[{step}] skipped: {reason}', flush=True)
             continue
+        record = run_step(step, commands(step, args.out), args.out, deadline,
+                          dict(OMP_NUM_THREADS='4') if step in (
+                              'ddp', 'test-ddp') else None)
         result_json = osp.join(args.out, f'{step}.json')
-        env = None
-        if step == 'benchmark':
-            cmd = [
-                py, 'tools/analysis/benchmark_memory.py', args.config,
-                '--device', args.device, '--cases', *args.cases, '--batch',
-                str(args.batch), '--crop',
-                str(h),
-                str(w), '--iters', '3', '--out', result_json
-            ]
-        elif step == 'train':
-            work_dir = osp.join(tmp, 'train')
-            cmd = [
-                py, 'tools/train.py', args.config, '--work-dir', work_dir,
-                '--cfg-options', *train_options(args, data_root, args.iters),
-                *crop_opts
-            ]
-        elif step == 'ddp':
-            work_dir = osp.join(tmp, 'ddp')
-            with socket.socket() as s:
-                s.bind(('127.0.0.1', 0))
-                port = s.getsockname()[1]
-            cmd = [
-                py, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-                f'--master_port={port}', 'tools/train.py', args.config,
-                '--launcher', 'pytorch', '--work-dir', work_dir,
-                '--cfg-options',
-                *train_options(args, data_root, max(2, args.iters // 2)),
-                *crop_opts, 'env_cfg.dist_cfg.backend=gloo',
-                *(f'model.{part}.norm_cfg.type=BN' for part in NORM_PARTS)
-            ]
-            env = dict(OMP_NUM_THREADS='4')
-        else:
-            budget = step.split('-')[1]
-            cmd = [
-                py, 'tools/analysis/fit.py', args.config, '--budget', budget,
-                '--device', args.device, '--crops', *args.fit_crops,
-                '--methods', 'e2e', 'k2', 'k4', '--amp', 'off',
-                '--max-batch', '16', '--out', result_json
-            ]
-        record = run_step(step, cmd, args.out, left, env)
         if step in ('train', 'ddp'):
-            scalars = training_scalars(work_dir)
+            scalars = training_scalars(commands.work_dir(step))
             with open(result_json, 'w') as f:
                 json.dump(scalars, f, indent=1)
             record['iterations_logged'] = sum('loss' in s for s in scalars)
             record['validated'] = any('mIoU' in s for s in scalars)
+        elif step in ('test', 'test-ddp'):
+            record['metrics'] = test_metrics(
+                osp.join(args.out, f'{step}.log'))
         summary['steps'][step] = record
         with open(osp.join(args.out, 'summary.json'), 'w') as f:
             json.dump(summary, f, indent=2)
