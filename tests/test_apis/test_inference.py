@@ -19,7 +19,7 @@ def test_init_model_inference_model_show_result(trained, tmp_path,
     from mmseg.apis import inference_model, init_model, show_result_pyplot
 
     from mmseg_infopro.models import InfoProEncoderDecoder
-    monkeypatch.setattr(InfoProEncoderDecoder, '_balanced_split_points',
+    monkeypatch.setattr(InfoProEncoderDecoder, 'split_planner',
                         lambda *a: pytest.fail('inference measured a split'))
     model = init_model(trained['cfg'], trained['ckpt'], device='cpu')
     assert type(model).__name__ == 'InfoProEncoderDecoder'
@@ -37,7 +37,7 @@ def test_mmseg_inferencer_with_config_path_and_weights(
     from mmseg.apis import MMSegInferencer
 
     from mmseg_infopro.models import InfoProEncoderDecoder
-    monkeypatch.setattr(InfoProEncoderDecoder, '_balanced_split_points',
+    monkeypatch.setattr(InfoProEncoderDecoder, 'split_planner',
                         lambda *a: pytest.fail('inference measured a split'))
     inferencer = MMSegInferencer(
         model=trained['cfg'], weights=trained['ckpt'], device='cpu')

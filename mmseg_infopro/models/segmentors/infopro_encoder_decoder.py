@@ -23,17 +23,13 @@ import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.model import revert_sync_batchnorm
 from mmengine.optim import OptimWrapper
-from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
-from mmseg.structures import SegDataSample
 from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig, SampleList,
                          add_prefix)
 from torch import Tensor
-from torch.utils.flop_counter import FlopCounterMode
 
-from ..utils import (balanced_split, cpu_copy, device_and_dtype,
-                     match_sync_bn, saved_activation_bytes,
+from ..utils import (SplitPlanner, cpu_copy, device_and_dtype, match_sync_bn,
                      sync_bn_implementation, weights_not_loaded)
 from .local_heads import LocalHeads
 
@@ -121,11 +117,11 @@ class InfoProEncoderDecoder(EncoderDecoder):
             its mean/std de-normalise the reconstruction target.
         pretrained (str, optional): Backbone checkpoint (as in mmseg).
         profile_size (Sequence[int]): (H, W) of the random batch on which
-            the activation memory of every block and head is measured to
-            choose a balanced split when ``backbone.split_points`` is None
-            (see ``balance_shape``). Activation sizes scale with the pixel
-            count, so a small size that is a multiple of the output stride
-            suffices. Defaults to (64, 128).
+            the memory of every block and head is measured to choose a
+            balanced split when ``backbone.split_points`` is None (see
+            ``balance_shape`` and :meth:`split_planner`). Activation sizes
+            scale with the pixel count, so a small size that is a multiple
+            of the output stride suffices. Defaults to (64, 128).
         balance_shape (Sequence[int], optional): (N, H, W), the per-GPU
             training batch for which the automatic split balances memory:
             activations scale with it while gradients do not. None means
@@ -137,9 +133,9 @@ class InfoProEncoderDecoder(EncoderDecoder):
             (forward + backward, measured). The cheapest such split is
             taken, e.g. one whose task heads read 1024-channel layer3
             features instead of a 2048-channel layer4 block, which costs
-            twice the compute. The memory model leaves out transient
-            backward buffers, so a 10 % tolerance can cost more than 10 % of
-            real peak memory. Defaults to 0: the most balanced split.
+            twice the compute. The memory model leaves out kernel
+            workspaces, so a 10 % tolerance can cost more than 10 % of real
+            peak memory. Defaults to 0: the most balanced split.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -268,7 +264,7 @@ class InfoProEncoderDecoder(EncoderDecoder):
         """
         if self.split_decided:
             return
-        self._set_split(self._balanced_split_points(*self._split_search))
+        self._set_split(self.split_planner().plan().split_points)
         print_log(
             f'InfoPro: K={self.num_local_modules}, automatic '
             f'split_points={self.backbone.split_points}',
@@ -355,125 +351,42 @@ class InfoProEncoderDecoder(EncoderDecoder):
     # ------------------------------------------------------------------
     # Split search
     # ------------------------------------------------------------------
-    def _balanced_split_points(self, size: Tuple[int, int],
-                               balance_shape: Optional[Sequence[int]],
-                               tolerance: float) -> Tuple[int, ...]:
-        """Split points that minimise the largest module's training memory
-        (up to ``tolerance``, spent on cheaper local heads).
+    def split_planner(self) -> SplitPlanner:
+        """The planner of this model's automatic split, on a CPU float32
+        copy of it (wherever the model lives), with plain BN.
 
-        A module's memory is modelled as the activations it saves for
-        backward (measured with 2 random images of ``size`` and scaled to
-        ``balance_shape``), the stage outputs that earlier modules keep for
-        the final heads, and the gradients alive while it runs: its own
-        and those of all earlier modules (optimizer steps come last). A
-        local head's compute is the FLOPs of its loss's forward and
-        backward, counted on the same batch.
-
-        Everything is measured on a CPU float32 copy of the model
-        (:func:`~mmseg_infopro.models.utils.cpu_copy`), wherever the model
-        itself lives: sizes of saved tensors depend only on shapes, so the
-        split is the same on every rank and machine (and under AMP, where
-        all activations shrink alike); the probe takes no memory from the
-        GPU that training needs; a model on the meta device (no data) can be
-        split too. The probe changes no BN statistics of the model and,
-        running under a forked CPU RNG, leaves its random stream as it was.
+        ``split_planner().plan()`` is the automatic split and its modelled
+        memory per module; ``plan(points)`` models any split. Sizes of saved
+        tensors depend only on shapes, so the split is the same on every
+        rank and machine (and under AMP, where all activations shrink
+        alike); the copy takes no memory from the GPU that training needs
+        and changes no BN statistics of the model; a model on the meta
+        device (no data) can be planned too.
         """
+        profile_size, balance_shape, tolerance = self._split_search
         if balance_shape is None:
-            crop = getattr(self.data_preprocessor, 'size', None) or size
+            crop = getattr(self.data_preprocessor, 'size', None) or \
+                profile_size
             balance_shape = (DEFAULT_BALANCE_BATCH, *crop)
-        n, h, w = balance_shape
-        scale = n * h * w / (2 * size[0] * size[1])
         # SyncBN would try to synchronise the probe's CPU tensors as soon as
         # a process group exists (multi-GPU training builds models after
         # starting it); plain BN measures the same activations.
         probe = revert_sync_batchnorm(cpu_copy(self)).train()
-        with torch.random.fork_rng(devices=[]):
-            return probe._measure_split(size, scale, tolerance)
-
-    def _measure_split(self, size: Tuple[int, int], scale: float,
-                       tolerance: float) -> Tuple[int, ...]:
-        """The search of :meth:`_balanced_split_points`, run on the probe
-        (a CPU float32 copy) with activations scaled by ``scale``."""
-
-        def nbytes(params) -> int:
-            return sum(p.numel() * p.element_size() for p in params)
-
-        backbone = self.backbone
-        params = list(self.parameters())
-        inputs = torch.rand(
-            2, 3, *size, generator=torch.Generator().manual_seed(0))
-        samples = [
-            SegDataSample(
-                gt_sem_seg=PixelData(
-                    data=torch.zeros(1, *size, dtype=torch.long)))
-            for _ in range(2)
+        heads = [
+            p for name, p in probe.named_parameters()
+            if not name.startswith(('backbone.', 'local_heads.'))
         ]
-        element_costs, feats, stage_outs = [], [], {}
-        x = inputs
-        for i in range(backbone.num_elements):
-            x = x.detach().requires_grad_()
-
-            def run(i: int = i, x: Tensor = x) -> None:
-                out, outs = backbone.forward_elements(x, i, i + 1)
-                stage_outs.update(outs)
-                feats.append(out)
-
-            element_costs.append(scale * saved_activation_bytes(run, params))
-            x = feats[-1]
-        grads_upto = [0]
-        for i in range(backbone.num_elements):
-            grads_upto.append(grads_upto[-1] +
-                              nbytes(backbone.element_parameters(i)))
-        final_feats = tuple(stage_outs[s].detach().requires_grad_()
-                            for s in backbone.out_indices)
-        final_cost = scale * saved_activation_bytes(
-            lambda: self._final_heads_loss(final_feats, samples), params)
-        final_cost += nbytes(params) - nbytes(backbone.parameters())
-        # (channels, stride) -> (memory, FLOPs) of a local head there.
-        head_costs: Dict[Tuple[int, int], Tuple[float, float]] = {}
-
-        def head_cost(element: int) -> Tuple[float, float]:
-            key = (backbone.element_out_channels(element),
-                   backbone.element_out_stride(element))
-            if key not in head_costs:
-                head = revert_sync_batchnorm(
-                    self._build_local_head(0, element)).train()
-                feat = feats[element].detach().requires_grad_()
-                head_params = list(head.parameters())
-                memory = scale * saved_activation_bytes(
-                    lambda: head.loss(feat, inputs, samples),
-                    head_params) + nbytes(head_params)
-                # A separate pass: saved tensors are not the same under the
-                # counting mode, and the split must not depend on it.
-                with FlopCounterMode(display=False) as counter:
-                    loss, _ = self.parse_losses(
-                        head.loss(feat, inputs, samples))
-                    loss.backward()
-                head_costs[key] = memory, counter.get_total_flops()
-            return head_costs[key]
-
-        def boundary_cost(element: int, last: bool) -> float:
-            if last:
-                return final_cost + grads_upto[element + 1]
-            return head_cost(element)[0] + grads_upto[element + 1]
-
-        # Stage outputs that the final heads read stay alive, detached,
-        # from the module that makes them to the last one (e.g. layer1 for
-        # DeepLabV3+, every stage for UPerNet and SegFormer).
-        kept = [(backbone.stage_end_element(s),
-                 scale * t.numel() * t.element_size())
-                for s, t in stage_outs.items() if s in self._final_stages]
-
-        def live_cost(start: int) -> float:
-            return sum(size for end, size in kept if end < start)
-
-        return balanced_split(
-            element_costs,
-            self.num_local_modules,
-            boundary_cost,
-            head_flops=lambda element: head_cost(element)[1],
-            tolerance=tolerance,
-            live_cost=live_cost)
+        return SplitPlanner(
+            backbone=probe.backbone,
+            build_local_head=lambda element: revert_sync_batchnorm(
+                probe._build_local_head(0, element)),
+            final_heads_loss=probe._final_heads_loss,
+            final_head_params=heads,
+            final_stages=self._final_stages,
+            num_modules=self.num_local_modules,
+            balance_shape=balance_shape,
+            profile_size=profile_size,
+            tolerance=tolerance)
 
     # ------------------------------------------------------------------
     # Module-wise losses

@@ -1,7 +1,7 @@
 """Choose module boundaries that minimise the largest module's cost."""
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
-__all__ = ['balanced_split']
+__all__ = ['balanced_split', 'split_by_cost']
 
 _INF = float('inf')
 #: Score of module [a, b), given whether it is the last one.
@@ -43,6 +43,65 @@ def _optimal_split(n: int, num_modules: int, value: ModuleScore,
     return tuple(reversed(points))
 
 
+def split_by_cost(num_elements: int,
+                  num_modules: int,
+                  module_cost: ModuleScore,
+                  head_flops: Optional[Callable[[int], float]] = None,
+                  tolerance: float = 0.0) -> Tuple[int, ...]:
+    """Split a sequence into contiguous modules with the smallest maximum
+    of ``module_cost(a, b, last)`` over the modules ``[a, b)``.
+
+    Exact dynamic programming, O(K·N²) calls of ``module_cost``. With
+    ``head_flops``, the split is chosen in two steps: the smallest
+    achievable maximum M is found first; then, among the splits whose
+    largest module costs at most ``(1 + tolerance) · M``, the one whose
+    local heads need the fewest FLOPs is taken (ties: the smaller maximum).
+    The backbone's own compute is the same for every split; the local heads
+    are what a split adds.
+
+    Args:
+        num_elements (int): N, the length of the sequence.
+        num_modules (int): K, between 1 and N.
+        module_cost (Callable[[int, int, bool], float]): Cost of module
+            ``[a, b)``; the flag tells whether it is the last one.
+        head_flops (Callable[[int], float], optional): FLOPs of the local
+            head trained on the output of element ``i`` (inner modules
+            only). None ignores compute. Defaults to None.
+        tolerance (float): How much larger than the minimum (as a fraction)
+            the largest module may be to save local-head FLOPs; only used
+            with ``head_flops``. Defaults to 0.
+
+    Returns:
+        tuple[int, ...]: K - 1 split points (the first element of each
+        module after the first).
+
+    Example:
+        >>> split_by_cost(4, 2, lambda a, b, last: (b - a) * (2 if last
+        ...                                                    else 1))
+        (3,)
+    """
+    n = num_elements
+    if not 1 <= num_modules <= n:
+        raise ValueError(f'num_modules must be in 1..{n}, got {num_modules}.')
+    if tolerance < 0:
+        raise ValueError(f'tolerance must be >= 0, got {tolerance}.')
+    points = _optimal_split(n, num_modules, module_cost, max)
+    if head_flops is None or num_modules == 1:
+        return points
+    bounds = (0, ) + points + (n, )
+    cap = (1 + tolerance) * max(
+        module_cost(a, b, b == n) for a, b in zip(bounds[:-1], bounds[1:]))
+
+    def flops_then_cost(a: int, b: int, last: bool) -> Tuple[float, float]:
+        c = module_cost(a, b, last)
+        if c > cap:
+            return _INF, _INF
+        return (0.0 if last else head_flops(b - 1)), c
+
+    return _optimal_split(n, num_modules, flops_then_cost, lambda x, y:
+                          (x[0] + y[0], max(x[1], y[1])))
+
+
 def balanced_split(element_costs: Sequence[float],
                    num_modules: int,
                    boundary_cost: Callable[[int, bool], float],
@@ -56,15 +115,8 @@ def balanced_split(element_costs: Sequence[float],
     boundary_cost(b - 1, is_last) + live_cost(a)``: its elements, whatever
     trains on its output (a local head for inner modules, the task heads
     for the last one), and what earlier modules left alive when it starts
-    (e.g. stage outputs kept for the final heads). Exact dynamic
-    programming, O(K·N²).
-
-    With ``head_flops``, the split is chosen in two steps: the smallest
-    achievable maximum M is found first; then, among the splits whose
-    largest module costs at most ``(1 + tolerance) · M``, the one whose
-    local heads need the fewest FLOPs is taken (ties: the smaller maximum).
-    The backbone's own compute is the same for every split; the local heads
-    are what a split adds.
+    (e.g. stage outputs kept for the final heads); the search is
+    :func:`split_by_cost`'s (``head_flops`` and ``tolerance`` as there).
 
     Args:
         element_costs (Sequence[float]): Cost of every element.
@@ -72,12 +124,7 @@ def balanced_split(element_costs: Sequence[float],
         boundary_cost (Callable[[int, bool], float]): Cost of the head(s)
             trained on the output of element ``i``; the flag tells whether
             the module is the last one.
-        head_flops (Callable[[int], float], optional): FLOPs of the local
-            head trained on the output of element ``i`` (inner modules
-            only). None ignores compute. Defaults to None.
-        tolerance (float): How much larger than the minimum (as a fraction)
-            the largest module may be to save local-head FLOPs; only used
-            with ``head_flops``. Defaults to 0.
+        head_flops, tolerance: As for :func:`split_by_cost`.
         live_cost (Callable[[int], float], optional): Cost alive from
             earlier modules while a module that starts at element ``a``
             runs. None means nothing. Defaults to None.
@@ -90,11 +137,6 @@ def balanced_split(element_costs: Sequence[float],
         >>> balanced_split([1, 1, 1, 1], 2, lambda i, last: 0)
         (2,)
     """
-    n = len(element_costs)
-    if not 1 <= num_modules <= n:
-        raise ValueError(f'num_modules must be in 1..{n}, got {num_modules}.')
-    if tolerance < 0:
-        raise ValueError(f'tolerance must be >= 0, got {tolerance}.')
     prefix = [0.0]
     for c in element_costs:
         prefix.append(prefix[-1] + c)
@@ -103,18 +145,5 @@ def balanced_split(element_costs: Sequence[float],
         alive = live_cost(a) if live_cost is not None else 0.0
         return prefix[b] - prefix[a] + boundary_cost(b - 1, last) + alive
 
-    points = _optimal_split(n, num_modules, cost, max)
-    if head_flops is None or num_modules == 1:
-        return points
-    bounds = (0, ) + points + (n, )
-    cap = (1 + tolerance) * max(
-        cost(a, b, b == n) for a, b in zip(bounds[:-1], bounds[1:]))
-
-    def flops_then_cost(a: int, b: int, last: bool) -> Tuple[float, float]:
-        c = cost(a, b, last)
-        if c > cap:
-            return _INF, _INF
-        return (0.0 if last else head_flops(b - 1)), c
-
-    return _optimal_split(n, num_modules, flops_then_cost, lambda x, y:
-                          (x[0] + y[0], max(x[1], y[1])))
+    return split_by_cost(
+        len(element_costs), num_modules, cost, head_flops, tolerance)

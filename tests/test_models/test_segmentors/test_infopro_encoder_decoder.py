@@ -268,23 +268,24 @@ def test_auto_split_is_valid_deterministic_and_side_effect_free(model_cfg):
 
 def test_auto_split_spends_the_tolerance_on_cheaper_local_heads(model_cfg):
 
-    def head_input(tolerance):
-        cfg = model_cfg(k=2)
-        cfg['split_memory_tolerance'] = tolerance
-        model = MODELS.build(cfg)
-        model.ensure_split()
-        element = model.backbone.split_points[0] - 1
-        return (model.backbone.element_out_channels(element),
-                model.backbone.element_out_stride(element))
+    def plan(tolerance):
+        cfg = model_cfg(k=4)
+        cfg.update(
+            split_memory_tolerance=tolerance, balance_shape=(8, 256, 512))
+        planner = MODELS.build(cfg).split_planner()
+        chosen = planner.plan()
+        flops = sum(planner._local_head(p - 1)[2]
+                    for p in chosen.split_points)
+        return chosen, flops
 
-    # R-18-D8: every block from layer2 on outputs stride 8, so the local
-    # head's compute grows with the channels it reads (128 -> 256 -> 512).
-    balanced, tenth, anything = (head_input(t) for t in (0.0, 0.1, 100.0))
-    assert balanced[1] == tenth[1] == anything[1] == 8
-    assert balanced[0] > anything[0]
-    assert balanced[0] >= tenth[0] >= anything[0]
-    # With no memory limit, the head reads the narrowest stride-8 output.
-    assert anything[0] == 128
+    # R-18-D8 at 8 x 256 x 512: the most balanced split puts local heads on
+    # 256- and 512-channel stride-8 features; a 10 % tolerance buys
+    # narrower ones, an unlimited one the cheapest.
+    (balanced, b), (tenth, t), (anything, a) = (plan(tol)
+                                                for tol in (0.0, 0.1, 100.0))
+    assert b > t > a
+    assert balanced.peak <= tenth.peak <= 1.1 * balanced.peak
+    assert anything.peak > 1.1 * balanced.peak
 
 
 def test_automatic_split_is_measured_only_for_training(
@@ -293,9 +294,9 @@ def test_automatic_split_is_measured_only_for_training(
     assert not model.split_decided and len(model.local_heads) == 0
     assert model.state_dict()['local_heads._extra_state'].numel() == 0
     measured = []
-    search = InfoProEncoderDecoder._balanced_split_points
-    monkeypatch.setattr(InfoProEncoderDecoder, '_balanced_split_points',
-                        lambda *a: measured.append(1) or search(*a))
+    planner = InfoProEncoderDecoder.split_planner
+    monkeypatch.setattr(InfoProEncoderDecoder, 'split_planner',
+                        lambda *a: measured.append(1) or planner(*a))
     model.eval()
     model.test_step(batch())  # inference: no local head, no measurement
     assert not measured and not model.split_decided
@@ -327,7 +328,7 @@ def test_checkpoint_split_wins_over_an_unmeasured_automatic_split(
     trained = build(model_cfg(k=3, split_points=(3, 6)))
     path = str(tmp_path / 'k3.pth')
     torch.save(dict(state_dict=trained.state_dict()), path)
-    monkeypatch.setattr(InfoProEncoderDecoder, '_balanced_split_points',
+    monkeypatch.setattr(InfoProEncoderDecoder, 'split_planner',
                         lambda *a: pytest.fail('measured'))
     auto = build(model_cfg(k=3))
     load_checkpoint(auto, path)  # as init_model and tools/test.py do
