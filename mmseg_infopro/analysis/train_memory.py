@@ -25,6 +25,8 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 
+from .memory_tracker import MemoryTracker, ModulePeaks
+
 __all__ = [
     'parse_case', 'build_case_config', 'measure_case', 'run_case',
     'environment'
@@ -94,19 +96,6 @@ def build_case_config(config: str,
     return cfg
 
 
-def _rss_bytes() -> int:
-    with open('/proc/self/statm') as f:
-        return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
-
-
-def _peak_rss_bytes() -> int:
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith('VmHWM:'):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError('VmHWM not in /proc/self/status')
-
-
 def measure_case(config: str,
                  spec: str,
                  batch: int,
@@ -134,8 +123,10 @@ def measure_case(config: str,
     torch.manual_seed(0)
     # As the Runner does: move first; the split and its heads follow.
     model = revert_sync_batchnorm(MODELS.build(cfg.model)).to(dev).train()
+    plan = None
     if hasattr(model, 'ensure_split'):
         model.ensure_split()  # before the optimizer collects parameters
+        plan = model.split_planner().plan(model.backbone.split_points)
     if batch == 1:
         # One image cannot be batch-normalised after the ASPP image pooling
         # (1x1); across GPUs SyncBN can. Running statistics keep the memory.
@@ -185,17 +176,33 @@ def measure_case(config: str,
 
     for _ in range(warmup):
         step()
-    if dev.type == 'cuda':
-        torch.cuda.reset_peak_memory_stats()
+    tracker = MemoryTracker(dev)
+    modules = ModulePeaks(model, tracker) if hasattr(model,
+                                                      'module_loss') else None
+    tracker.reset_peak()
+    # CPU: growth over the resident set between steps (weights, optimizer
+    # state); CUDA: everything allocated.
+    base = tracker.current() if dev.type == 'cpu' else 0
+    times = []
+    for _ in range(iters):
+        if modules:
+            modules.start_step()
+        times.append(step())
+        if modules:
+            modules.end_step()
+    if modules:
+        peak = max(max(segments) for segments in modules.segments)
+        # Per module: the median over the timed steps of its peak growth
+        # over the memory in use before the step.
+        step_base = base if dev.type == 'cpu' else tracker.current()
+        module_peaks = [
+            statistics.median(step[i] for step in modules.segments) -
+            step_base for i in range(len(modules.segments[0]) - 1)
+        ]
     else:
-        with open('/proc/self/clear_refs', 'w') as f:
-            f.write('5')  # resets VmHWM, the peak resident set
-        base = _rss_bytes()
-    times = [step() for _ in range(iters)]
-    if dev.type == 'cuda':
-        peak = torch.cuda.max_memory_allocated()
-    else:
-        peak = _peak_rss_bytes() - base
+        peak = tracker.peak()
+        module_peaks = []
+    peak -= base
     return dict(
         case=case['name'],
         k=case['k'],
@@ -206,6 +213,9 @@ def measure_case(config: str,
         crop=list(crop),
         fits=True,
         peak_mb=peak / 2**20,
+        module_peaks_mb=[p / 2**20 for p in module_peaks],
+        # The split planner's model of the same modules (MB).
+        modules_modelled=plan.rows() if plan else [],
         sec_per_iter=statistics.median(times),
         times=times)
 
@@ -236,7 +246,11 @@ def run_case(config: str,
 
     Returns:
         dict: ``case, k, split_points, with_cp, amp, batch, crop, fits,
-        peak_mb, sec_per_iter, times``.
+        peak_mb, module_peaks_mb, modules_modelled, sec_per_iter, times``:
+        for InfoPro, ``module_peaks_mb`` are the measured peaks of the local
+        modules (growth over the memory before the step, medians of the
+        timed steps) and ``modules_modelled`` the split planner's terms for
+        them (``SplitPlan.rows``).
 
     Raises:
         RuntimeError: When the case fails other than by running out of

@@ -30,6 +30,15 @@ def test_infopro_k2_needs_less_memory_than_e2e(repo_root, tmp_path):
     assert k2['peak_mb'] < 0.9 * e2e['peak_mb'], report['results']
     assert report['environment']['torch']
     assert '| e2e |' in proc.stdout
+    # Per module: the planner's model next to the measured peak, which
+    # together make the step's peak.
+    assert len(k2['module_peaks_mb']) == len(k2['modules_modelled']) == 2
+    assert max(k2['module_peaks_mb']) <= k2['peak_mb'] + 1e-6
+    modelled = k2['modules_modelled']
+    assert [m['start'] for m in modelled] == [0, k2['split_points'][0]]
+    assert all(m['total'] > 0 for m in modelled)
+    assert '| k2 | 2 |' in proc.stdout
+    assert e2e['module_peaks_mb'] == e2e['modules_modelled'] == []
 
 
 def test_labels_follow_the_config_classes(repo_root):

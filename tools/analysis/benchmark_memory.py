@@ -10,6 +10,10 @@ backbone and heads) or ``k<N>`` (InfoPro with N local modules), plus options
 joined with ``+``: ``cp`` (backbone.with_cp), ``amp`` (fp16 autocast with
 loss scaling on CUDA, bf16 autocast on CPU), ``split=a,b`` (split points).
 
+For InfoPro cases it also prints, per local module, the split planner's
+modelled memory next to the module's measured peak (docs/benchmarks.md, "the
+split planner against measured peaks").
+
 Examples:
     python tools/analysis/benchmark_memory.py \\
         configs/deeplabv3_infopro_cityscapes.py --cases e2e e2e+cp k2 k4 \\
@@ -98,6 +102,28 @@ def format_table(results: List[Dict]) -> str:
     return '\n'.join(lines)
 
 
+def format_module_table(results: List[Dict]) -> str:
+    """Per local module: the split planner's model next to the measured
+    peak (InfoPro cases); MB."""
+    lines = [
+        '| case | module | elements | inputs | activations | heads | '
+        'own grads | earlier grads | kept | modelled | measured | error |',
+        '|---|---|---|---|---|---|---|---|---|---|---|---|'
+    ]
+    for r in results:
+        for i, (m, measured) in enumerate(
+                zip(r.get('modules_modelled', []),
+                    r.get('module_peaks_mb', []))):
+            terms = ' | '.join(f'{m[t]:.0f}' for t in (
+                'inputs', 'activations', 'heads', 'own_gradients',
+                'gradients', 'kept'))
+            lines.append(
+                f"| {r['case']} | {i + 1} | {m['start']}–{m['stop'] - 1} | "
+                f"{terms} | {m['total']:.0f} | {measured:.0f} | "
+                f"{(m['total'] - measured) / measured:+.1%} |")
+    return '\n'.join(lines) if len(lines) > 2 else ''
+
+
 def main() -> None:
     args = parse_args()
     if args.cases:
@@ -127,7 +153,6 @@ def main() -> None:
             f"{spec}: peak {r['peak_mb']:.0f} MB, "
             f"{r['sec_per_iter']:.2f} s/iter",
             flush=True)
-    print(format_table(results))
     if args.out:
         report = dict(
             config=args.config,
@@ -141,6 +166,10 @@ def main() -> None:
         with open(args.out, 'w') as f:
             json.dump(report, f, indent=2)
         print(f'wrote {args.out}')
+    print(format_table(results))
+    modules = format_module_table(results)
+    if modules:
+        print(modules)
 
 
 if __name__ == '__main__':
