@@ -8,12 +8,13 @@ JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO_CFG := configs/demo/deeplabv3-infopro_r18-d8_1xb4-300_synthetic-cityscapes-128x256.py
 DEMO_DATA := data/synthetic_cityscapes
 
-.PHONY: help install demo test gpu-check clean
+.PHONY: help install demo test test-fast gpu-check clean
 
 help:
 	@echo "make install  create $(VENV) with torch, mmcv (built from source), mmengine, mmseg and this package"
 	@echo "make demo     install if needed, generate $(DEMO_DATA), train the demo config, evaluate, write an overlay"
-	@echo "make test     install if needed, run the test suite"
+	@echo "make test     install if needed, run the test suite (about 6 min on 2 cores; prints the 15 slowest tests)"
+	@echo "make test-fast  the inner loop: the tests that start no process and train at most one step (< 90 s)"
 	@echo "make gpu-check  on a CUDA machine: benchmarks, train/test/inference/DDP and the CUDA tests (< 8 min), JSON in work_dirs/gpu_check"
 
 install: $(STAMP)
@@ -58,8 +59,12 @@ demo: $(STAMP) $(DEMO_DATA)
 	$(PY) demo/image_demo.py $(DEMO_IMG) $(DEMO_CFG) "$$(cat work_dirs/demo/last_checkpoint)" \
 	  --out-file work_dirs/demo/overlay.png
 
+# --durations=15: a slow new test is seen the day it lands.
 test: $(STAMP)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --durations=15 tests
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q --fast tests
 
 gpu-check: $(STAMP)
 	$(PY) tools/analysis/gpu_check.py --out work_dirs/gpu_check

@@ -1,9 +1,16 @@
-"""Shared fixtures: tiny InfoPro models and a tiny synthetic Cityscapes."""
+"""Shared fixtures: tiny InfoPro models and a tiny synthetic Cityscapes,
+tools run in this process, and ``--fast`` (``make test-fast``)."""
+import contextlib
+import io
 import os
 import os.path as osp
+import runpy
 import subprocess
 import sys
+import time
+import traceback
 import warnings
+from typing import NamedTuple
 
 import pytest
 import torch
@@ -19,6 +26,73 @@ warnings.filterwarnings('ignore')
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 NORM = dict(type='BN', requires_grad=True)
+
+
+#: Fixtures that train beyond one step or start processes: the tests that
+#: use them are ``slow`` without saying so.
+SLOW_FIXTURES = {'trained', 'run_python', 'torchrun'}
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        '--fast',
+        action='store_true',
+        help='the inner loop (make test-fast): leave out the tests marked '
+        'slow; a test that starts a process or trains beyond one step '
+        'fails, saying to mark it slow')
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, 'fixturenames', ())):
+            item.add_marker(pytest.mark.slow)
+    if config.getoption('fast'):
+        slow = [item for item in items if item.get_closest_marker('slow')]
+        if slow:
+            config.hook.pytest_deselected(items=slow)
+            items[:] = [item for item in items if item not in slow]
+
+
+@pytest.fixture(autouse=True)
+def fast_means_fast(request, monkeypatch):
+    """Under ``--fast``: no subprocess and at most one training step."""
+    if not request.config.getoption('fast'):
+        yield
+        return
+    from mmengine.model import BaseModel
+
+    from mmseg_infopro.engine import InfoProDistributedDataParallel
+    from mmseg_infopro.models import InfoProEncoderDecoder
+
+    def no_process(*args, **kwargs):
+        raise AssertionError(
+            f'{request.node.nodeid} starts a process; make test-fast runs '
+            f'none: mark the test @pytest.mark.slow')
+
+    monkeypatch.setattr(subprocess.Popen, '__init__', no_process)
+    steps, depth = {}, [0]  # steps per model; a wrapper's step calls its model
+
+    def counted(train_step):
+
+        def train_step_counted(self, *args, **kwargs):
+            if depth[0] == 0:
+                steps[id(self)] = steps.get(id(self), 0) + 1
+            depth[0] += 1
+            try:
+                return train_step(self, *args, **kwargs)
+            finally:
+                depth[0] -= 1
+
+        return train_step_counted
+
+    for cls in (BaseModel, InfoProEncoderDecoder,
+                InfoProDistributedDataParallel):
+        monkeypatch.setattr(cls, 'train_step', counted(cls.train_step))
+    yield
+    most = max(steps.values(), default=0)
+    assert most <= 1, (
+        f'{request.node.nodeid} trains a model {most} steps; make test-fast '
+        f'allows one: mark the test @pytest.mark.slow')
 
 
 def tiny_model_cfg(k: int = 2,
@@ -180,13 +254,26 @@ def torchrun():
 
 
 STAND_INS = osp.join(REPO, 'tests', 'stand_ins')
+# Configs import stand-ins from tests/stand_ins/, here and in every process
+# the tests start.
+sys.path.insert(0, STAND_INS)
+os.environ['PYTHONPATH'] = os.pathsep.join(
+    filter(None, [STAND_INS, os.environ.get('PYTHONPATH')]))
+# mmengine's pure answers (config text, metafiles, environment) once per
+# input; the test configs import it in the processes they run in.
+import remembered_answers  # noqa: E402,F401
+
+#: ``custom_imports`` of the tests' configs.
+TEST_IMPORTS = "custom_imports = dict(imports=['mmseg_infopro', " \
+    "'remembered_answers'], allow_failed_imports=False)"
 
 
 def _write_float64_config(path, base: str) -> str:
     path.write_text(f"""
 _base_ = {base!r}
 custom_imports = dict(
-    imports=['mmseg_infopro', 'float64_runner'], allow_failed_imports=False)
+    imports=['mmseg_infopro', 'float64_runner', 'remembered_answers'],
+    allow_failed_imports=False)
 runner_type = 'Float64Runner'
 """)
     return str(path)
@@ -195,16 +282,14 @@ runner_type = 'Float64Runner'
 @pytest.fixture
 def float64_config():
     """``write(path, base)``: a config that inherits ``base`` and trains and
-    tests in float64 (tests/stand_ins/float64_runner.py); run the tools with
-    the ``stand_in_env`` environment."""
+    tests in float64 (tests/stand_ins/float64_runner.py)."""
     return _write_float64_config
 
 
 @pytest.fixture
-def stand_in_env():
-    """The environment in which configs find tests/stand_ins/."""
-    paths = [STAND_INS, os.environ.get('PYTHONPATH')]
-    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, paths)))
+def test_imports():
+    """The ``custom_imports`` line of the tests' configs."""
+    return TEST_IMPORTS
 
 
 @pytest.fixture
@@ -213,18 +298,101 @@ def run_python():
     return _run_python
 
 
+class ToolRun(NamedTuple):
+    """What a finished tool run left, as ``subprocess.run`` reports it."""
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+_last_runner_end = [0]
+
+
+def _run_tool(script, *args, check=True, env=None):
+    """Run ``python script *args`` in this process: ``script``'s
+    ``__main__`` with that ``sys.argv``, in the repo, its output captured.
+
+    Seconds cheaper than a subprocess (which imports the stack again); the
+    exit status is the one Python would give: ``sys.exit('error: ...')``
+    prints the message and gives 1, an uncaught exception its traceback
+    and 1. ``env`` entries are set for the run (``PYTHONPATH`` also goes to
+    ``sys.path``); the environment, ``sys.path`` and the folder are restored
+    afterwards. One real subprocess per tool stays in the suite."""
+    from mmengine.logging import MMLogger
+
+    # mmengine names a Runner's logger, message hub and visualizer after
+    # the second it starts; two Runners in one second would share them.
+    while int(time.time()) == _last_runner_end[0]:
+        time.sleep(0.05)
+    loggers = set(MMLogger._instance_dict)
+    own_logger = f'run_tool_{time.time_ns()}'
+    saved = dict(environ=dict(os.environ), path=list(sys.path),
+                 argv=sys.argv, cwd=os.getcwd())
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    try:
+        os.environ.update(env or {})
+        extra = (env or {}).get('PYTHONPATH')
+        if extra:
+            sys.path[:0] = extra.split(os.pathsep)
+        os.chdir(REPO)
+        sys.argv = [script, *map(str, args)]
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            # print_log(logger='current') before a Runner exists writes to
+            # the newest MMLogger: one made now writes to this run's stdout.
+            MMLogger.get_instance(own_logger)
+            try:
+                runpy.run_path(script, run_name='__main__')
+            except SystemExit as e:
+                if isinstance(e.code, str):
+                    print(e.code, file=sys.stderr)
+                    code = 1
+                else:
+                    code = e.code or 0
+            except Exception:
+                traceback.print_exc()
+                code = 1
+    finally:
+        if set(MMLogger._instance_dict) - loggers - {own_logger}:
+            _last_runner_end[0] = int(time.time())
+        os.environ.clear()
+        os.environ.update(saved['environ'])
+        sys.path[:] = saved['path']
+        sys.argv = saved['argv']
+        os.chdir(saved['cwd'])
+    run = ToolRun(code, out.getvalue(), err.getvalue())
+    if check and code != 0:
+        raise AssertionError(f'{script} {args} failed:\n{run.stdout[-4000:]}'
+                             f'\n{run.stderr[-4000:]}')
+    return run
+
+
+@pytest.fixture
+def run_tool():
+    """Run a tool's ``__main__`` in this process (see :func:`_run_tool`):
+    ``run_tool(script, *args, check=True, env=None)``."""
+    return _run_tool
+
+
 def _write_user_config(path, root, iters):
-    """A user config that inherits the demo config through _base_."""
+    """A user config that inherits the demo config through _base_, without
+    random augmentation or dropout: a resumed run of it repeats an
+    uninterrupted one exactly (mmengine does not restore the global RNG)."""
     path.write_text(f"""
 _base_ = '{osp.join(REPO, DEMO_CFG)}'
+{TEST_IMPORTS}
 crop_size = (64, 128)
 data_root = '{root}'
-model = dict(data_preprocessor=dict(size=crop_size))
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    decode_head=dict(dropout_ratio=0.0),
+    auxiliary_head=dict(dropout_ratio=0.0),
+    local_head=dict(task_head=dict(dropout_ratio=0.0)))
+# Crops as large as the images: RandomCrop draws nothing.
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
     dict(type='RandomCrop', crop_size=crop_size),
-    dict(type='RandomFlip', prob=0.5),
     dict(type='PackSegInputs')
 ]
 test_pipeline = [
@@ -232,12 +400,15 @@ test_pipeline = [
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs')
 ]
+# No worker processes: the tests run it in the pytest process.
 train_dataloader = dict(
-    batch_size=2, num_workers=1,
+    batch_size=2, num_workers=0, persistent_workers=False,
     dataset=dict(data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(
-    num_workers=1, dataset=dict(data_root=data_root, pipeline=test_pipeline))
+    num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
+randomness = dict(seed=0)
 train_cfg = dict(max_iters={iters}, val_interval={iters})
 param_scheduler = [dict(type='PolyLR', end={iters}, by_epoch=False)]
 default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
@@ -245,18 +416,28 @@ default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
     return str(path)
 
 
+#: The split the ``trained`` checkpoint is trained with, from the command
+#: line: its config's automatic split would measure another (checked by
+#: tests/test_tools/test_train_test.py), so runs that continue from it show
+#: whether they take the checkpoint's split.
+TRAINED_SPLIT = 'model.backbone.split_points=(2,)'
+
+
 @pytest.fixture(scope='session')
 def trained(tmp_path_factory, synthetic_root):
-    """tools/train.py run for 4 iterations on the tiny synthetic set with a
-    config that inherits the demo config."""
+    """tools/train.py (in this process) for 4 iterations on the tiny
+    synthetic set with a config that inherits the demo config, at
+    ``TRAINED_SPLIT``, checkpoints at iterations 2 and 4."""
     tmp = tmp_path_factory.mktemp('train')
     cfg = _write_user_config(tmp / 'cfg.py', synthetic_root, 4)
     work_dir = str(tmp / 'work_dir')
-    proc = _run_python(REPO, 'tools/train.py', cfg, '--work-dir', work_dir)
+    proc = _run_tool('tools/train.py', cfg, '--work-dir', work_dir,
+                     '--cfg-options', TRAINED_SPLIT)
     return dict(
         repo_root=REPO,
         tmp=tmp,
         cfg=cfg,
+        split_option=TRAINED_SPLIT,
         ckpt=osp.join(work_dir, 'iter_4.pth'),
         work_dir=work_dir,
         data_root=synthetic_root,

@@ -46,14 +46,14 @@ def test_mmseg_inferencer_with_config_path_and_weights(
     assert glob.glob(str(tmp_path / 'vis' / '*.png'))
 
 
-def test_image_demo_writes_an_overlay(trained, tmp_path, run_python):
+def test_image_demo_writes_an_overlay(trained, tmp_path, run_tool):
+    """In this process (tests/test_tools/test_gpu_check.py runs the
+    command)."""
     out = tmp_path / 'demo.png'
-    proc = run_python(trained['repo_root'], 'demo/image_demo.py',
-                      val_image(trained), trained['cfg'], trained['ckpt'],
-                      '--out-file', str(out))
+    proc = run_tool('demo/image_demo.py', val_image(trained), trained['cfg'],
+                    trained['ckpt'], '--out-file', str(out))
     assert out.is_file(), proc.stdout
-    bad = run_python(
-        trained['repo_root'],
+    bad = run_tool(
         'demo/image_demo.py',
         str(tmp_path / 'missing.png'),
         trained['cfg'],

@@ -77,15 +77,14 @@ def test_existing_output_needs_overwrite(segnet_camvid, tmp_path):
     assert convert_segnet_camvid(segnet_camvid, out, overwrite=True)
 
 
-def test_cli_reports_errors_and_progress(run_python, repo_root,
+def test_cli_reports_errors_and_progress(run_python, run_tool, repo_root,
                                          segnet_camvid, tmp_path):
     out = str(tmp_path / 'out')
     proc = run_python(repo_root, 'tools/dataset_converters/camvid.py',
                       segnet_camvid, out, '--scale', '0.5')
     assert 'converted 4 train, 2 val images' in proc.stdout
     assert '4/4' in proc.stdout  # the progress bar
-    proc = run_python(
-        repo_root,
+    proc = run_tool(
         'tools/dataset_converters/camvid.py',
         str(tmp_path / 'nothing'),
         out,

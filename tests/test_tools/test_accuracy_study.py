@@ -1,5 +1,7 @@
 """tools/analysis/accuracy_study.py end to end: 2 methods x 2 seeds of a
-tiny CamVid config, 2 iterations each, then a rerun that skips them."""
+tiny CamVid config, 2 iterations each, then a rerun that skips them. The
+study runs in this process, the rerun as a command; each training is a
+tools/train.py process."""
 import json
 import os.path as osp
 
@@ -10,9 +12,10 @@ from mmseg_infopro.analysis.accuracy_study import summarise
 CAMVID = 'configs/camvid/deeplabv3{}_r18w32-d16_1xb8-600_camvid-176x240.py'
 
 
-def tiny_config(path, base, root):
+def tiny_config(path, base, root, imports):
     path.write_text(f"""
 _base_ = '{base}'
+{imports}
 data_root = '{root}'
 train_dataloader = dict(
     batch_size=2, num_workers=1, dataset=dict(data_root=data_root))
@@ -26,18 +29,19 @@ default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
 
 
 def test_study_trains_collects_and_skips_finished_runs(
-        run_python, repo_root, camvid_root, tmp_path):
-    e2e = tiny_config(tmp_path / 'e2e.py', osp.join(repo_root,
-                                                    CAMVID.format('')),
-                      camvid_root)
+        run_tool, run_python, repo_root, camvid_root, tmp_path,
+        test_imports):
+    e2e = tiny_config(tmp_path / 'e2e.py',
+                      osp.join(repo_root, CAMVID.format('')), camvid_root,
+                      test_imports)
     k2 = tiny_config(tmp_path / 'k2.py',
                      osp.join(repo_root, CAMVID.format('-infopro-k2')),
-                     camvid_root)
+                     camvid_root, test_imports)
     out = tmp_path / 'study'
     args = ('tools/analysis/accuracy_study.py', e2e, '--run', 'k2-b2', k2,
             'model.balance_shape=(2,176,240)', '--seeds', '0', '1', '--out',
             str(out), '--work-dir', str(tmp_path / 'runs'))
-    proc = run_python(repo_root, *args)
+    proc = run_tool(*args)
     assert '[4/4] k2-b2 seed 1: mIoU' in proc.stdout
     summary = json.loads((out / 'summary.json').read_text())
     assert [m['name'] for m in summary['methods']] == ['e2e', 'k2-b2']
@@ -64,11 +68,9 @@ def test_study_trains_collects_and_skips_finished_runs(
     assert 'training' not in again.stdout
 
 
-def test_study_refuses_duplicate_names_and_bad_runs(run_python, repo_root,
-                                                    tmp_path):
+def test_study_refuses_duplicate_names_and_bad_runs(run_tool, tmp_path):
     config = CAMVID.format('')
-    proc = run_python(
-        repo_root,
+    proc = run_tool(
         'tools/analysis/accuracy_study.py',
         config,
         config,
@@ -76,8 +78,7 @@ def test_study_refuses_duplicate_names_and_bad_runs(run_python, repo_root,
         str(tmp_path),
         check=False)
     assert proc.returncode != 0 and 'unique' in proc.stderr
-    proc = run_python(
-        repo_root,
+    proc = run_tool(
         'tools/analysis/accuracy_study.py',
         '--run',
         'x',

@@ -1,8 +1,8 @@
-"""The memory benchmark measures a real drop (tolerant: machines are noisy)."""
+"""The memory benchmark measures a real drop (tolerant: machines are noisy).
+Every case is measured in a process of its own; each tool runs once as a
+command, its other tests in this process."""
 import json
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 
@@ -10,19 +10,12 @@ DEMO = ('configs/demo/'
         'deeplabv3-infopro_r18-d8_1xb4-300_synthetic-cityscapes-128x256.py')
 
 
-def test_infopro_k2_needs_less_memory_than_e2e(repo_root, tmp_path):
+def test_infopro_k2_needs_less_memory_than_e2e(run_python, repo_root,
+                                               tmp_path):
     out = tmp_path / 'bench.json'
-    proc = subprocess.run([
-        sys.executable, 'tools/analysis/benchmark_memory.py', DEMO, '--cases',
-        'e2e', 'k2', '--batch', '2', '--crop', '128', '256', '--iters', '2',
-        '--out',
-        str(out)
-    ],
-                          cwd=repo_root,
-                          capture_output=True,
-                          text=True,
-                          timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    proc = run_python(repo_root, 'tools/analysis/benchmark_memory.py', DEMO,
+                      '--cases', 'e2e', 'k2', '--batch', '2', '--crop', '128',
+                      '256', '--iters', '2', '--out', str(out))
     report = json.loads(out.read_text())
     e2e, k2 = report['results']
     assert (e2e['case'], k2['case']) == ('e2e', 'k2')
@@ -56,18 +49,14 @@ def test_labels_follow_the_config_classes(repo_root):
 
 
 @pytest.mark.parametrize('spec', ['k2+foo', 'x2', 'e2e+split=3'])
-def test_bad_case_is_refused(repo_root, spec):
-    proc = subprocess.run([
-        sys.executable, 'tools/analysis/benchmark_memory.py', DEMO, '--cases',
-        spec
-    ],
-                          cwd=repo_root,
-                          capture_output=True,
-                          text=True)
+def test_bad_case_is_refused(run_tool, spec):
+    proc = run_tool(
+        'tools/analysis/benchmark_memory.py', DEMO, '--cases', spec,
+        check=False)
     assert proc.returncode != 0 and spec in proc.stderr
 
 
-def test_plot_memory_writes_a_png(repo_root, tmp_path, run_python):
+def test_plot_memory_writes_a_png(repo_root, tmp_path, run_python, run_tool):
     report = dict(
         batch=2,
         crop=[64, 128],
@@ -81,30 +70,69 @@ def test_plot_memory_writes_a_png(repo_root, tmp_path, run_python):
     run_python(repo_root, 'tools/analysis/plot_memory.py', str(src))
     png = tmp_path / 'r.png'
     assert png.read_bytes()[:4] == b'\x89PNG'
-    again = run_python(
-        repo_root, 'tools/analysis/plot_memory.py', str(src), check=False)
+    again = run_tool('tools/analysis/plot_memory.py', str(src), check=False)
     assert again.returncode != 0 and '--overwrite' in again.stderr
 
 
-def test_fit_finds_the_largest_batch_that_trains(repo_root, tmp_path,
-                                                 run_python):
+def _table_matches_its_trials(report, max_batch):
+    """What the table says was run: its batch fits, batch + 1 does not."""
+    fits = {(t['case'], tuple(t['crop']), t['batch']): t['fits']
+            for t in report['trials']}
+    for spec, row in report['table'].items():
+        for crop, batch in row.items():
+            crop = tuple(map(int, crop.split('x')))
+            assert 0 <= batch <= max_batch
+            if batch:
+                assert fits[(spec, crop, batch)]
+            if batch < max_batch:
+                assert not fits[(spec, crop, batch + 1)]
+
+
+def test_fit_measures_a_real_training_step_against_the_budget(
+        run_python, repo_root, tmp_path):
+    """A real training step (a process of its own) measured against the
+    budget: a budget below it leaves batch 0, and the search stops."""
     out = tmp_path / 'fit.json'
     proc = run_python(repo_root, 'tools/analysis/fit.py', DEMO, '--budget',
-                      '100MB', '--device', 'cpu', '--crops', '64x128',
-                      '--methods', 'e2e', 'k2', '--amp', 'off', '--max-batch',
-                      '3', '--out', str(out))
+                      '1MB', '--device', 'cpu', '--crops', '64x128',
+                      '--methods', 'k2', '--amp', 'off', '--max-batch', '2',
+                      '--out', str(out))
     report = json.loads(out.read_text())
-    assert set(report['table']) == {'e2e', 'k2'}
-    fits = {(t['case'], t['batch']): t['fits'] for t in report['trials']}
-    for spec, row in report['table'].items():
-        batch = row['64x128']
-        assert 0 <= batch <= 3
-        # What the table says was run: batch fits, batch + 1 does not.
-        if batch:
-            assert fits[(spec, batch)]
-        if batch < 3:
-            assert not fits[(spec, batch + 1)]
+    assert report['table'] == {'k2': {'64x128': 0}}
+    trial, = report['trials']
+    assert (trial['case'], trial['batch']) == ('k2', 1)
+    assert trial['peak_mb'] > 1 and not trial['fits']  # measured
+    _table_matches_its_trials(report, 2)
     assert '| k2 |' in proc.stdout
+
+
+def test_fit_searches_every_crop_for_a_fit_next_to_a_failure(
+        run_tool, tmp_path, monkeypatch):
+    """The search on a memory model (a fixed part plus a part per image and
+    pixel): the largest batches are the model's, found from its trials."""
+    import mmseg_infopro.analysis as analysis
+    per_image = dict(e2e=10.0, k2=6.0)  # MB at 64x128
+
+    def trial(config, spec, batch, crop, device, **kwargs):
+        mb = 20 + per_image[spec] * batch * crop[0] * crop[1] / (64 * 128)
+        return dict(case=spec, batch=batch, crop=list(crop), fits=True,
+                    peak_mb=mb)
+
+    monkeypatch.setattr(analysis, 'run_case', trial)
+    out = tmp_path / 'fit.json'
+    proc = run_tool('tools/analysis/fit.py', DEMO, '--budget', '100MB',
+                    '--device', 'cpu', '--crops', '64x128', '128x256',
+                    '--methods', 'e2e', 'k2', '--amp', 'off', '--max-batch',
+                    '12', '--out', str(out))
+    report = json.loads(out.read_text())
+    # (100 - 20) MB over 10, 40, 6 and 24 MB per image; k2 at 64x128 is
+    # capped by --max-batch.
+    assert report['table'] == {
+        'e2e': {'64x128': 8, '128x256': 2},
+        'k2': {'64x128': 12, '128x256': 3}
+    }
+    _table_matches_its_trials(report, 12)
+    assert '| e2e | 8 | 2 |' in proc.stdout
 
 
 @pytest.mark.parametrize('args, message', [
@@ -112,9 +140,8 @@ def test_fit_finds_the_largest_batch_that_trains(repo_root, tmp_path,
     (['--budget', '1GB', '--crops', '512by1024'], 'must look like'),
     (['--budget', '1GB', '--methods', 'k2+amp'], 'AMP is --amp'),
 ])
-def test_fit_rejects_bad_arguments(repo_root, run_python, args, message):
-    proc = run_python(
-        repo_root,
+def test_fit_rejects_bad_arguments(run_tool, args, message):
+    proc = run_tool(
         'tools/analysis/fit.py',
         DEMO,
         '--device',

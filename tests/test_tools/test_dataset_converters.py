@@ -6,6 +6,9 @@ import sys
 
 import cv2
 import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow  # the converters run as commands
 
 
 def run(repo_root, *args):
@@ -61,7 +64,7 @@ def test_cityscapes_converter_missing_root(repo_root, tmp_path):
     assert proc.returncode != 0 and 'gtFine_trainvaltest.zip' in proc.stderr
 
 
-def test_synthetic_cli_refuses_non_empty_out(repo_root, tmp_path):
+def test_synthetic_cli_refuses_non_empty_out(repo_root, tmp_path, run_tool):
     out = tmp_path / 'out'
     args = ('tools/dataset_converters/synthetic_cityscapes.py', str(out),
             '--num-train', '2', '--num-val', '1', '--size', '32', '64')
@@ -69,10 +72,10 @@ def test_synthetic_cli_refuses_non_empty_out(repo_root, tmp_path):
     assert osp.isfile(
         out /
         'gtFine/val/frankfurt/frankfurt_000000_000019_gtFine_labelIds.png')
-    again = run(repo_root, *args)
+    again = run_tool(*args, check=False)
     assert again.returncode != 0 and '--overwrite' in again.stderr
     assert 'Traceback' not in again.stderr
-    assert run(repo_root, *args, '--overwrite').returncode == 0
+    assert run_tool(*args, '--overwrite').returncode == 0
     img = cv2.imread(
         str(out / 'leftImg8bit/train/aachen/'
             'aachen_000000_000019_leftImg8bit.png'))

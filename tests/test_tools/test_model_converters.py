@@ -1,4 +1,5 @@
-"""tools/model_converters/infopro2mmseg.py: deploy without the plugin."""
+"""tools/model_converters/infopro2mmseg.py: deploy without the plugin (one
+run as a command, the others in this process)."""
 import glob
 import os.path as osp
 
@@ -39,35 +40,32 @@ def test_export_loads_strictly_into_plain_mmseg(trained, tmp_path, run_python):
 
 
 def test_export_refuses_to_overwrite_and_can_drop_aux(trained, tmp_path,
-                                                      run_python):
+                                                      run_tool):
     dst = tmp_path / 'plain.pth'
     dst.write_bytes(b'keep me')
-    proc = run_python(
-        trained['repo_root'],
+    proc = run_tool(
         'tools/model_converters/infopro2mmseg.py',
         trained['ckpt'],
         str(dst),
         check=False)
     assert proc.returncode != 0 and '--overwrite' in proc.stderr
     assert dst.read_bytes() == b'keep me'
-    run_python(trained['repo_root'], 'tools/model_converters/infopro2mmseg.py',
-               trained['ckpt'], str(dst), '--drop-aux', '--overwrite')
+    run_tool('tools/model_converters/infopro2mmseg.py', trained['ckpt'],
+             str(dst), '--drop-aux', '--overwrite')
     keys = torch.load(dst, weights_only=True)['state_dict']
     assert not any(k.startswith('auxiliary_head.') for k in keys)
     assert any(k.startswith('decode_head.') for k in keys)
 
 
 def test_export_of_a_plain_checkpoint_and_to_a_missing_folder(
-        trained, tmp_path, run_python):
+        trained, tmp_path, run_tool):
     plain = tmp_path / 'plain.pth'
-    run_python(trained['repo_root'], 'tools/model_converters/infopro2mmseg.py',
-               trained['ckpt'], str(plain))
-    again = run_python(trained['repo_root'],
-                       'tools/model_converters/infopro2mmseg.py', str(plain),
-                       str(tmp_path / 'again.pth'))
+    run_tool('tools/model_converters/infopro2mmseg.py', trained['ckpt'],
+             str(plain))
+    again = run_tool('tools/model_converters/infopro2mmseg.py', str(plain),
+                     str(tmp_path / 'again.pth'))
     assert 'nothing to drop: no local heads' in again.stdout
-    proc = run_python(
-        trained['repo_root'],
+    proc = run_tool(
         'tools/model_converters/infopro2mmseg.py',
         trained['ckpt'],
         str(tmp_path / 'missing' / 'out.pth'),

@@ -1,4 +1,6 @@
-"""tools/train.py, tools/test.py and resume, end to end on synthetic data."""
+"""tools/train.py, tools/test.py and resume on synthetic data, run in this
+process (tests/test_tools/test_gpu_check.py runs them as commands, with
+torchrun too)."""
 import glob
 import json
 import os
@@ -6,12 +8,6 @@ import os.path as osp
 
 import pytest
 import torch
-
-CUDA = [
-    pytest.mark.cuda,
-    pytest.mark.skipif(
-        not torch.cuda.is_available(), reason='needs a CUDA device')
-]
 
 
 def test_train_runs_infopro_and_evaluates(trained):
@@ -27,13 +23,14 @@ def test_checkpoint_loads_with_weights_only(trained):
         osp.join(trained['work_dir'], 'iter_4.pth'), weights_only=True)
     assert any(k.startswith('local_heads.0.') for k in ckpt['state_dict'])
     assert ckpt['meta']['iter'] == 4
+    assert ckpt['state_dict']['local_heads._extra_state'].tolist() == [2]
 
 
-def test_test_tool_on_the_checkpoint(trained, tmp_path, run_python):
+def test_test_tool_on_the_checkpoint(trained, tmp_path, run_tool):
     out = str(tmp_path / 'preds')
-    proc = run_python(trained['repo_root'], 'tools/test.py', trained['cfg'],
-                      osp.join(trained['work_dir'], 'iter_4.pth'),
-                      '--work-dir', str(tmp_path / 'test_wd'), '--out', out)
+    proc = run_tool('tools/test.py', trained['cfg'],
+                    osp.join(trained['work_dir'], 'iter_4.pth'), '--work-dir',
+                    str(tmp_path / 'test_wd'), '--out', out)
     log = proc.stdout + proc.stderr
     assert 'mIoU' in log
     assert len(os.listdir(out)) == 4  # one label map per val image
@@ -42,7 +39,10 @@ def test_test_tool_on_the_checkpoint(trained, tmp_path, run_python):
     assert 'as recorded in' in log
 
 
-def test_resume_continues_from_the_last_checkpoint(trained, run_python):
+def test_resume_continues_from_the_last_checkpoint(trained, run_tool):
+    """The config's automatic split would measure another split than the
+    checkpoint's (2,) (as on another machine): resuming takes the
+    checkpoint's."""
     cfg = str(trained['tmp'] / 'cfg6.py')
     with open(trained['cfg']) as f:
         text = f.read()
@@ -50,35 +50,14 @@ def test_resume_continues_from_the_last_checkpoint(trained, run_python):
         f.write(
             text.replace('max_iters=4', 'max_iters=6').replace(
                 'val_interval=4', 'val_interval=6').replace('end=4', 'end=6'))
-    proc = run_python(trained['repo_root'], 'tools/train.py', cfg,
-                      '--work-dir', trained['work_dir'], '--resume')
+    proc = run_tool('tools/train.py', cfg, '--work-dir', trained['work_dir'],
+                    '--resume')
     log = proc.stdout + proc.stderr
     assert 'resumed epoch: 0, iter: 4' in log
-    assert 'Iter(train) [5/6]' in log
-    assert osp.isfile(osp.join(trained['work_dir'], 'iter_6.pth'))
-
-
-def test_resume_and_load_from_take_the_checkpoint_split(
-        trained, tmp_path, run_python):
-    """A checkpoint trained with one split, continued with an automatic
-    split that would measure another (as on another machine)."""
-    work_dir = str(tmp_path / 'wd')
-    run_python(trained['repo_root'], 'tools/train.py', trained['cfg'],
-               '--work-dir', work_dir, '--cfg-options',
-               'model.backbone.split_points=(2,)', 'train_cfg.max_iters=2',
-               'train_cfg.val_interval=2')
-    proc = run_python(trained['repo_root'], 'tools/train.py', trained['cfg'],
-                      '--work-dir', work_dir, '--resume', '--cfg-options',
-                      'train_cfg.max_iters=3', 'train_cfg.val_interval=3')
-    log = proc.stdout + proc.stderr
     assert 'split_points=(2,) as recorded in' in log
     assert 'automatic split_points' not in log
-    assert 'Iter(train) [3/3]' in log
-    proc = run_python(trained['repo_root'], 'tools/train.py', trained['cfg'],
-                      '--work-dir', str(tmp_path / 'wd2'), '--cfg-options',
-                      f'load_from={work_dir}/iter_2.pth',
-                      'train_cfg.max_iters=1', 'train_cfg.val_interval=1')
-    assert 'split_points=(2,) as recorded in' in proc.stdout + proc.stderr
+    assert 'Iter(train) [5/6]' in log
+    assert osp.isfile(osp.join(trained['work_dir'], 'iter_6.pth'))
 
 
 def test_load_from_and_init_model(trained, tmp_path):
@@ -94,9 +73,8 @@ def test_load_from_and_init_model(trained, tmp_path):
 
 
 def test_bad_data_root_stops_with_a_clear_message(trained, tmp_path,
-                                                  run_python):
-    proc = run_python(
-        trained['repo_root'],
+                                                  run_tool):
+    proc = run_tool(
         'tools/train.py',
         trained['cfg'],
         '--work-dir',
@@ -126,12 +104,11 @@ def test_module_losses_reach_the_vis_backends(trained):
 
 
 def test_reused_work_dir_is_refused_unless_asked(trained, tmp_path,
-                                                 run_python):
+                                                 run_tool):
     import shutil
     work_dir = tmp_path / 'wd'
     shutil.copytree(trained['work_dir'], work_dir)
-    proc = run_python(
-        trained['repo_root'],
+    proc = run_tool(
         'tools/train.py',
         trained['cfg'],
         '--work-dir',
@@ -141,9 +118,12 @@ def test_reused_work_dir_is_refused_unless_asked(trained, tmp_path,
     assert 'holds checkpoints of an earlier run' in proc.stderr
     assert '--resume' in proc.stderr and '--overwrite' in proc.stderr
     before = sorted(p.name for p in work_dir.glob('*.pth'))
-    run_python(trained['repo_root'], 'tools/train.py', trained['cfg'],
-               '--work-dir', str(work_dir), '--overwrite', '--cfg-options',
-               'train_cfg.max_iters=2', 'train_cfg.val_interval=2')
+    # Starting from the checkpoint's weights takes its split, (2,), too.
+    proc = run_tool('tools/train.py', trained['cfg'], '--work-dir',
+                    str(work_dir), '--overwrite', '--cfg-options',
+                    f'load_from={trained["ckpt"]}', 'train_cfg.max_iters=2',
+                    'train_cfg.val_interval=2')
+    assert 'split_points=(2,) as recorded in' in proc.stdout + proc.stderr
     # The old run's checkpoints are kept aside, not mixed with the new one's.
     aside = list(work_dir.glob('replaced_*'))
     assert len(aside) == 1
@@ -151,36 +131,28 @@ def test_reused_work_dir_is_refused_unless_asked(trained, tmp_path,
     assert sorted(p.name for p in work_dir.glob('*.pth')) == ['iter_2.pth']
 
 
-def test_resume_without_a_checkpoint_says_so(trained, tmp_path, run_python):
-    proc = run_python(trained['repo_root'], 'tools/train.py', trained['cfg'],
-                      '--work-dir', str(tmp_path / 'empty'), '--resume',
-                      '--cfg-options', 'train_cfg.max_iters=1',
-                      'train_cfg.val_interval=1')
-    assert 'nothing is resumed, training starts from scratch' in (
-        proc.stdout + proc.stderr)
+def test_resume_without_a_checkpoint_says_so(trained, tmp_path, run_tool):
+    proc = run_tool('tools/train.py', trained['cfg'], '--work-dir',
+                    str(tmp_path / 'empty'), '--resume', '--cfg-options',
+                    'train_cfg.max_iters=1', 'train_cfg.val_interval=1')
+    log = proc.stdout + proc.stderr
+    assert 'nothing is resumed, training starts from scratch' in log
+    assert 'Iter(train) [1/1]' in log
 
 
-def test_launcher_and_amp_mistakes_stop_before_building(trained, run_python):
-    import pytest
-    proc = run_python(
-        trained['repo_root'],
-        'tools/train.py',
-        trained['cfg'],
-        '--launcher',
-        'pytorch',
-        check=False)
+def test_launcher_and_amp_mistakes_stop_before_building(trained, run_tool):
+    proc = run_tool(
+        'tools/train.py', trained['cfg'], '--launcher', 'pytorch', check=False)
     assert proc.returncode != 0 and 'tools/dist_train.sh' in proc.stderr
     if torch.cuda.is_available():
         pytest.skip('--amp works here')
-    proc = run_python(
-        trained['repo_root'], 'tools/train.py', trained['cfg'], '--amp',
-        check=False)
+    proc = run_tool('tools/train.py', trained['cfg'], '--amp', check=False)
     assert proc.returncode != 0 and 'needs a GPU' in proc.stderr
     assert 'Traceback' not in proc.stderr
 
 
 def test_test_tool_refuses_broken_and_foreign_checkpoints(
-        trained, tmp_path, run_python):
+        trained, tmp_path, run_tool):
     empty, junk = tmp_path / 'empty.pth', tmp_path / 'junk.pth'
     empty.write_bytes(b'')
     junk.write_bytes(os.urandom(4096))
@@ -195,8 +167,7 @@ def test_test_tool_refuses_broken_and_foreign_checkpoints(
     for path, message in ((empty, 'is empty'), (junk, 'weights_only=True'),
                           (foreign, 'backbone.layer4.1.conv1.weight: '
                            'missing')):
-        proc = run_python(
-            trained['repo_root'],
+        proc = run_tool(
             'tools/test.py',
             trained['cfg'],
             str(path),
@@ -219,52 +190,6 @@ def test_inference_refuses_a_foreign_checkpoint(trained, tmp_path):
         init_model(trained['cfg'], str(foreign), device='cpu')
 
 
-def checkpoint_of_split(config, split, folder):
-    """An (untrained) checkpoint of ``config``'s model split at ``split``."""
-    from mmengine.config import Config
-    from mmseg.registry import MODELS
-    cfg = Config.fromfile(config)
-    cfg.model.backbone.split_points = split
-    path = str(folder / f'split{"_".join(map(str, split))}.pth')
-    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), path)
-    return path
-
-
-@pytest.mark.parametrize(
-    'place', ['cpu-float64', pytest.param('cuda', marks=CUDA)])
-def test_two_processes_test_a_checkpoint_of_another_split(
-        trained, tmp_path, torchrun, float64_config, stand_in_env, place):
-    """mmengine wraps the model for testing too: with --launcher pytorch
-    the split must come from the checkpoint, never be measured (and then
-    refused), wherever the Runner moves the model."""
-    measured = torch.load(trained['ckpt'])['state_dict'][
-        'local_heads._extra_state'].tolist()
-    assert measured != [2]
-    ckpt = checkpoint_of_split(trained['cfg'], (2, ), tmp_path)
-    config = float64_config(tmp_path / 'float64.py', trained['cfg']) \
-        if place == 'cpu-float64' else trained['cfg']
-    proc = torchrun(
-        2,
-        'tools/test.py',
-        config,
-        ckpt,
-        '--launcher',
-        'pytorch',
-        '--work-dir',
-        str(tmp_path / 'wd'),
-        '--cfg-options',
-        'env_cfg.dist_cfg.backend=gloo',  # two ranks may share one GPU
-        cwd=trained['repo_root'],
-        env=stand_in_env)
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log[-4000:]
-    assert 'split_points=(2,) as recorded in' in log
-    assert 'automatic split_points' not in log
-    assert 'mIoU' in log
-    if place == 'cpu-float64':
-        assert 'Float64Runner' in log
-
-
 def test_plain_runner_loading_another_split_says_what_to_set(
         trained, tmp_path):
     """mmseg's own tools/train.py (a plain Runner) measures an automatic
@@ -274,7 +199,9 @@ def test_plain_runner_loading_another_split_says_what_to_set(
     from mmengine.runner import Runner
     cfg = Config.fromfile(trained['cfg'])
     cfg.work_dir = str(tmp_path / 'wd')
-    cfg.load_from = checkpoint_of_split(trained['cfg'], (2, ), tmp_path)
+    cfg.load_from = trained['ckpt']  # trained at split (2,)
     cfg.train_cfg.max_iters = 1
-    with pytest.raises(ValueError, match=r'split_points=\(2,\)'):
+    with pytest.raises(ValueError, match=r'split_points=\(2,\)') as error:
         Runner.from_cfg(cfg).train()
+    # The config's automatic split measures another split here.
+    assert 'this model splits at (2,)' not in str(error.value)

@@ -199,10 +199,13 @@ class Commands:
 
     def _two_processes(self) -> List[str]:
         """Options for 2 processes on one GPU: gloo (NCCL refuses two ranks
-        on one GPU) and BN (torch's SyncBN needs NCCL's collectives)."""
+        on one GPU) and BN (torch's SyncBN needs NCCL's collectives). On the
+        CPU, SyncBN as the paper's configs have it: the wrapper falls back
+        to per-process BN, as on a CPU host."""
+        norm = 'BN' if self.args.device == 'cuda' else 'SyncBN'
         return [
             'env_cfg.dist_cfg.backend=gloo',
-            *(f'model.{part}.norm_cfg.type=BN' for part in NORM_PARTS)
+            *(f'model.{part}.norm_cfg.type={norm}' for part in NORM_PARTS)
         ]
 
     def work_dir(self, step: str) -> str:
@@ -285,13 +288,9 @@ def main() -> None:
     commands = Commands(args, tmp)
     summary = dict(config=args.config, device=args.device, steps={})
     if set(args.steps) - {'benchmark', 'cuda-tests', 'fit-24GB', 'fit-80GB'}:
-        subprocess.run([
-            commands.py, 'tools/dataset_converters/synthetic_cityscapes.py',
-            commands.data_root, '--num-train', '8', '--num-val', '2',
-            '--size', *map(str, args.crop)
-        ],
-                       check=True,
-                       stdout=subprocess.DEVNULL)
+        from mmseg_infopro.datasets import write_synthetic_cityscapes
+        write_synthetic_cityscapes(
+            commands.data_root, 8, 2, size=tuple(args.crop), seed=0)
     for step in [s for s in STEPS if s in args.steps]:
         reason = 'deadline' if deadline - time.time() < 20 else skip_reason(
             step, commands)
@@ -299,8 +298,11 @@ def main() -> None:
             summary['steps'][step] = dict(skipped=reason)
             print(f'[{step}] skipped: {reason}', flush=True)
             continue
+        # Two processes with a quarter of the cores each leave the rest to
+        # their dataloader workers.
+        threads = str(max(1, (os.cpu_count() or 1) // 4))
         record = run_step(step, commands(step, args.out), args.out, deadline,
-                          dict(OMP_NUM_THREADS='4') if step in (
+                          dict(OMP_NUM_THREADS=threads) if step in (
                               'ddp', 'test-ddp') else None)
         result_json = osp.join(args.out, f'{step}.json')
         if step in ('train', 'ddp'):

@@ -78,6 +78,7 @@ def test_automatic_split_builds_the_heads_where_the_model_lives(
     assert_lives(model.local_heads, device, dtype)
 
 
+@pytest.mark.slow  # several training steps
 @pytest.mark.parametrize('device, dtype', PLACES)
 def test_train_steps_through_the_optim_wrapper(model_cfg, batch, device,
                                                dtype):
