@@ -12,6 +12,8 @@ import sys
 from mmseg.apis import inference_model, init_model, show_result_pyplot
 
 import mmseg_infopro  # noqa: F401  (registers the InfoPro modules)
+from mmseg_infopro.engine import OutputError, check_output_file
+from mmseg_infopro.models.utils import ConfigError
 
 
 def parse_args() -> argparse.Namespace:
@@ -44,8 +46,19 @@ def main() -> None:
             sys.exit(f'error: {name} {getattr(args, name)!r} does not exist.')
     if not 0 < args.opacity <= 1:
         sys.exit(f'error: --opacity must be in (0, 1], got {args.opacity}.')
-    model = init_model(args.config, args.checkpoint, device=args.device)
-    result = inference_model(model, args.img)
+    if args.out_file:
+        try:
+            check_output_file(
+                args.out_file, (args.img, args.config, args.checkpoint),
+                overwrite=True,
+                makes_folder=True)
+        except OutputError as e:
+            sys.exit(f'error: --out-file {e}')
+    try:
+        model = init_model(args.config, args.checkpoint, device=args.device)
+        result = inference_model(model, args.img)
+    except ConfigError as e:  # a setting's mistake, not a bug
+        sys.exit(f'error: {e}')
     show_result_pyplot(
         model,
         args.img,

@@ -17,10 +17,11 @@ from mmseg.registry import MODELS, RUNNERS
 
 import mmseg_infopro  # noqa: F401  (registers the InfoPro modules)
 from mmseg_infopro.datasets import DatasetCheckError, check_dataloader_cfgs
-from mmseg_infopro.engine import (CheckpointError, load_checkpoint_file,
+from mmseg_infopro.engine import (CheckpointError, OutputError,
+                                  check_output_folder, load_checkpoint_file,
                                   load_runner_config, setup_distributed,
                                   split_from_checkpoint)
-from mmseg_infopro.models.utils import weights_not_loaded
+from mmseg_infopro.models.utils import ConfigError, weights_not_loaded
 
 
 def parse_args() -> argparse.Namespace:
@@ -54,14 +55,19 @@ def parse_args() -> argparse.Namespace:
         '--skip-data-check',
         action='store_true',
         help='do not read every image and label before testing')
+    parser.add_argument(
+        '--debug',
+        action='store_true',
+        help='show the traceback of a configuration error (one error: line '
+        'without it)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
 
-def main() -> None:
-    args = parse_args()
+def run(args: argparse.Namespace) -> None:
+    """Test as the command line says."""
     if not osp.isfile(args.config):
         sys.exit(f'error: config {args.config!r} does not exist.')
     try:
@@ -71,7 +77,9 @@ def main() -> None:
         sys.exit(f'error: {e}')
     try:
         checkpoint = load_checkpoint_file(args.checkpoint)
-    except CheckpointError as e:
+        if args.out is not None:
+            check_output_folder(args.out)
+    except (CheckpointError, OutputError) as e:
         sys.exit(f'error: {e}')
     # An automatic split is never measured for testing: the checkpoint's is
     # set before the Runner builds (and, with --launcher, wraps) the model.
@@ -126,6 +134,16 @@ def main() -> None:
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
         RUNNERS.build(cfg)
     runner.test()
+
+
+def main() -> None:
+    args = parse_args()
+    try:
+        run(args)
+    except ConfigError as e:  # a setting's mistake, not a bug
+        if args.debug:
+            raise
+        sys.exit(f'error: {e} (--debug shows the traceback)')
 
 
 if __name__ == '__main__':

@@ -10,6 +10,7 @@ import argparse
 import logging
 import os
 import os.path as osp
+import signal
 import sys
 
 import torch
@@ -21,9 +22,12 @@ from mmseg.registry import RUNNERS
 
 import mmseg_infopro  # noqa: F401  (registers the InfoPro modules)
 from mmseg_infopro.datasets import DatasetCheckError, check_dataloader_cfgs
-from mmseg_infopro.engine import (balance_shape_mismatch, load_runner_config,
-                                  prepare_work_dir, setup_distributed,
+from mmseg_infopro.engine import (CheckpointError, balance_shape_mismatch,
+                                  load_checkpoint_file, load_runner_config,
+                                  lock_work_dir, prepare_work_dir,
+                                  resume_checkpoint, setup_distributed,
                                   split_from_checkpoint)
+from mmseg_infopro.models.utils import ConfigError
 
 
 def parse_args() -> argparse.Namespace:
@@ -60,6 +64,11 @@ def parse_args() -> argparse.Namespace:
         action='store_true',
         help='do not read every image and label before training (the folder '
         'layout is still checked)')
+    parser.add_argument(
+        '--debug',
+        action='store_true',
+        help='show the traceback of a configuration error (one error: line '
+        'without it)')
     # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
@@ -67,8 +76,8 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def main() -> None:
-    args = parse_args()
+def run(args: argparse.Namespace) -> None:
+    """Train as the command line says."""
     if not osp.isfile(args.config):
         sys.exit(f'error: config {args.config!r} does not exist.')
     try:
@@ -93,7 +102,30 @@ def main() -> None:
         else:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
+    load_from = cfg.get('load_from')
+    if load_from and '://' not in load_from:  # URLs are mmengine's to fetch
+        try:
+            load_checkpoint_file(load_from)
+        except CheckpointError as e:
+            sys.exit(f'error: load_from: {e}')
+    if int(os.environ.get('RANK', 0)) == 0:
+        try:  # held until the process ends: a second run into it stops
+            args.work_dir_lock = lock_work_dir(cfg.work_dir)
+        except ValueError as e:
+            sys.exit(f'error: {e}')
+    signal.signal(signal.SIGTERM, _log_and_stop(cfg.work_dir))
     cfg.resume = args.resume
+    if args.resume and not cfg.get('load_from'):
+        # The checkpoint of this work dir, named (mmengine would take the
+        # absolute path in last_checkpoint, which a moved or copied work
+        # dir gets wrong).
+        try:
+            checkpoint, message = resume_checkpoint(cfg.work_dir)
+        except ValueError as e:
+            sys.exit(f'error: {e}')
+        if checkpoint:
+            cfg.load_from = checkpoint
+            print_log(message, logger='current')
     try:
         message = prepare_work_dir(cfg.work_dir, args.resume, args.overwrite,
                                    cfg.get('load_from'),
@@ -141,6 +173,40 @@ def main() -> None:
         # The local heads must exist before the optimizer is built.
         model.ensure_split()
     runner.train()
+
+
+def _log_and_stop(work_dir: str):
+    """A SIGTERM handler (a scheduler's stop, ``kill``) that logs the stop
+    and the checkpoint ``--resume`` will take, then exits 143."""
+
+    def stop(signum, frame) -> None:
+        try:
+            checkpoint = resume_checkpoint(work_dir)[0]
+        except ValueError:
+            checkpoint = None
+        print_log(
+            f'Stopped by signal {signal.Signals(signum).name}. ' +
+            (f'--resume continues from {checkpoint}.' if checkpoint else
+             f'No checkpoint in {work_dir} yet: --resume would start '
+             f'from scratch.'),
+            logger='current',
+            level=logging.WARNING)
+        sys.exit(128 + signum)
+
+    return stop
+
+
+def main() -> None:
+    args = parse_args()
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        run(args)
+    except ConfigError as e:  # a setting's mistake, not a bug
+        if args.debug:
+            raise
+        sys.exit(f'error: {e} (--debug shows the traceback)')
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == '__main__':

@@ -3,14 +3,17 @@ from .dist import setup_distributed
 from .hooks import WeightsOnlyCheckpointHook
 from .model_wrappers import InfoProDistributedDataParallel
 from .optimizers import InfoProOptimWrapperConstructor
+from .output_files import (OutputError, check_output_file, check_output_folder,
+                           replaced_atomically)
 from .runner_config import (balance_shape_mismatch, load_runner_config,
                             split_from_checkpoint)
-from .work_dir import prepare_work_dir
+from .work_dir import lock_work_dir, prepare_work_dir, resume_checkpoint
 
 __all__ = [
     'CheckpointError', 'load_checkpoint_file',
     'setup_distributed', 'InfoProDistributedDataParallel',
     'InfoProOptimWrapperConstructor', 'WeightsOnlyCheckpointHook',
     'load_runner_config', 'balance_shape_mismatch', 'split_from_checkpoint',
-    'prepare_work_dir'
+    'prepare_work_dir', 'resume_checkpoint', 'lock_work_dir', 'OutputError',
+    'check_output_file', 'check_output_folder', 'replaced_atomically'
 ]

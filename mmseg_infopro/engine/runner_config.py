@@ -65,7 +65,9 @@ def balance_shape_mismatch(cfg: Config) -> Optional[str]:
     ``model.balance_shape`` (default: 2 images of the crop) is the per-GPU
     batch for which ``InfoProEncoderDecoder`` balances memory when
     ``backbone.split_points`` is None; overriding the batch size or the crop
-    alone leaves it behind.
+    alone leaves it behind. The crop is the train pipeline's
+    (``RandomCrop.crop_size``), not ``data_preprocessor.size``, which only
+    pads smaller images.
 
     Args:
         cfg (Config): A training config.
@@ -75,7 +77,7 @@ def balance_shape_mismatch(cfg: Config) -> Optional[str]:
     """
     model = cfg.get('model') or {}
     backbone = model.get('backbone') or {}
-    crop = (model.get('data_preprocessor') or {}).get('size')
+    crop = _train_crop(cfg)
     batch = (cfg.get('train_dataloader') or {}).get('batch_size')
     if ('num_local_modules' not in backbone
             or backbone.get('split_points') is not None
@@ -90,9 +92,28 @@ def balance_shape_mismatch(cfg: Config) -> Optional[str]:
         return None
     return (f'The automatic split is balanced for a per-GPU batch of '
             f'{balanced} (model.balance_shape) but trains {trained} '
-            f'(train_dataloader.batch_size, model.data_preprocessor.size). '
+            f'(train_dataloader.batch_size and the train pipeline\'s crop). '
             f'Set model.balance_shape={trained} for the split with the '
             f'least memory at this batch.')
+
+
+def _train_crop(cfg: Config) -> Optional[tuple]:
+    """The (H, W) the train pipeline crops to (its last ``crop_size``),
+    else ``model.data_preprocessor.size`` (which only pads to it)."""
+    dataset = (cfg.get('train_dataloader') or {}).get('dataset') or {}
+    while 'pipeline' not in dataset and isinstance(
+            dataset.get('dataset'), dict):  # RepeatDataset and the like
+        dataset = dataset['dataset']
+    crops = [
+        t['crop_size'] for t in dataset.get('pipeline') or []
+        if isinstance(t, dict) and t.get('crop_size') is not None
+    ]
+    if crops:
+        crop = crops[-1]
+        return (crop, crop) if isinstance(crop, int) else tuple(crop)
+    preprocessor = (cfg.get('model') or {}).get('data_preprocessor') or {}
+    size = preprocessor.get('size')
+    return tuple(size) if size is not None else None
 
 
 def split_from_checkpoint(cfg: Config,

@@ -61,6 +61,19 @@ def test_image_demo_writes_an_overlay(trained, tmp_path, run_tool):
         check=False)
     assert bad.returncode != 0 and 'missing.png' in bad.stderr
     assert 'Traceback' not in bad.stderr
+    # The overlay never replaces the image it is drawn from.
+    img = tmp_path / 'img.png'
+    img.write_bytes(open(val_image(trained), 'rb').read())
+    over = run_tool(
+        'demo/image_demo.py',
+        str(img),
+        trained['cfg'],
+        trained['ckpt'],
+        '--out-file',
+        str(img),
+        check=False)
+    assert over.returncode == 1 and 'is the input' in over.stderr
+    assert img.read_bytes() == open(val_image(trained), 'rb').read()
 
 
 def test_slide_inference_through_the_api(trained):

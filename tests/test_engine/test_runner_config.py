@@ -12,23 +12,28 @@ def test_shipped_config_balances_the_batch_it_trains():
     assert balance_shape_mismatch(load_runner_config(MAIN)) is None
 
 
-@pytest.mark.parametrize('options', [
-    {
+@pytest.mark.parametrize('options, trained', [
+    ({
         'train_dataloader.batch_size': 8
-    },
-    {
-        'model.data_preprocessor.size': (768, 768)
-    },
-    {
+    }, (8, 512, 1024)),
+    ({
+        'train_dataloader.dataset.pipeline.3.crop_size': (768, 768)
+    }, (4, 768, 768)),
+    ({
         'model.balance_shape': None
-    },
+    }, (4, 512, 1024)),
 ])
-def test_batch_or_crop_override_alone_is_reported(options):
-    cfg = load_runner_config(MAIN, options)
-    warning = balance_shape_mismatch(cfg)
-    batch = cfg.train_dataloader.batch_size
-    crop = tuple(cfg.model.data_preprocessor.size)
-    assert f'model.balance_shape={(batch, *crop)}' in warning
+def test_batch_or_crop_override_alone_is_reported(options, trained):
+    warning = balance_shape_mismatch(load_runner_config(MAIN, options))
+    assert f'model.balance_shape={trained}' in warning
+
+
+def test_the_crop_is_the_pipelines_not_the_padding():
+    """data_preprocessor.size only pads: the crop trained is RandomCrop's."""
+    cfg = load_runner_config(MAIN, {'model.data_preprocessor.size': (4, 4)})
+    assert balance_shape_mismatch(cfg) is None
+    cfg = load_runner_config(MAIN, {'model.balance_shape': (4, 4, 4)})
+    assert 'model.balance_shape=(4, 512, 1024)' in balance_shape_mismatch(cfg)
 
 
 @pytest.mark.parametrize('options', [

@@ -15,7 +15,7 @@ def test_infopro_k2_needs_less_memory_than_e2e(run_python, repo_root,
     out = tmp_path / 'bench.json'
     proc = run_python(repo_root, 'tools/analysis/benchmark_memory.py', DEMO,
                       '--cases', 'e2e', 'k2', '--batch', '2', '--crop', '128',
-                      '256', '--iters', '2', '--out', str(out))
+                      '256', '--iters', '1', '--out', str(out))
     report = json.loads(out.read_text())
     e2e, k2 = report['results']
     assert (e2e['case'], k2['case']) == ('e2e', 'k2')
@@ -149,3 +149,17 @@ def test_fit_rejects_bad_arguments(run_tool, args, message):
         *args,
         check=False)
     assert proc.returncode != 0 and message in proc.stderr
+
+
+@pytest.mark.parametrize('tool', ['benchmark_memory.py', 'fit.py'])
+def test_out_is_never_the_config(run_tool, tool, tmp_path):
+    config = tmp_path / 'cfg.py'
+    config.write_text(f"_base_ = '{osp.abspath(DEMO)}'\n")
+    before = config.read_text()
+    args = ['--cases', 'k2'] if tool == 'benchmark_memory.py' else [
+        '--budget', '1GB', '--device', 'cpu'
+    ]
+    proc = run_tool(f'tools/analysis/{tool}', str(config), *args, '--out',
+                    str(config), check=False)
+    assert proc.returncode == 1 and 'is the input' in proc.stderr
+    assert config.read_text() == before

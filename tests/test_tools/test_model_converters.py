@@ -72,3 +72,30 @@ def test_export_of_a_plain_checkpoint_and_to_a_missing_folder(
         check=False)
     assert proc.returncode != 0 and 'does not exist' in proc.stderr
     assert 'Traceback' not in proc.stderr
+
+
+def test_export_never_writes_over_its_inputs(trained, tmp_path, run_tool):
+    """Reading a checkpoint memory-maps it: writing the same file would
+    truncate what is being read (a bus error and a broken checkpoint)."""
+    import shutil
+    src, cfg = tmp_path / 'src.pth', tmp_path / 'cfg.py'
+    shutil.copy(trained['ckpt'], src)
+    shutil.copy(trained['cfg'], cfg)
+    before = src.read_bytes(), cfg.read_bytes()
+    link = tmp_path / 'link.pth'
+    link.symlink_to(src)
+    for dst, more in ((src, []), (link, []),
+                      (tmp_path / 'plain.pth',
+                       ['--config', str(cfg), '--out-config',
+                        str(cfg)])):
+        proc = run_tool(
+            'tools/model_converters/infopro2mmseg.py',
+            str(src),
+            str(dst),
+            '--overwrite',
+            *more,
+            check=False)
+        assert proc.returncode == 1 and 'is the input' in proc.stderr
+        assert 'Traceback' not in proc.stderr
+    assert (src.read_bytes(), cfg.read_bytes()) == before
+    assert not (tmp_path / 'plain.pth').exists()

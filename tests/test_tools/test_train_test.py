@@ -205,3 +205,165 @@ def test_plain_runner_loading_another_split_says_what_to_set(
         Runner.from_cfg(cfg).train()
     # The config's automatic split measures another split here.
     assert 'this model splits at (2,)' not in str(error.value)
+
+
+def _work_dir_copy(trained, folder, recorded_in):
+    """A work dir holding copies of the trained run's checkpoints 2 and 4,
+    with the ``last_checkpoint`` mmengine writes (an absolute path) as if
+    the run had been trained in ``recorded_in``."""
+    import shutil
+    folder.mkdir()
+    for name in ('iter_2.pth', 'iter_4.pth'):
+        shutil.copy(osp.join(trained['work_dir'], name), folder / name)
+    (folder / 'last_checkpoint').write_text(
+        osp.join(str(recorded_in), 'iter_4.pth'))
+    return folder
+
+
+def test_resume_takes_the_checkpoint_of_the_work_dir_it_is_given(
+        trained, tmp_path, run_tool):
+    """A moved work dir names a file that is gone, a copied one (here: of
+    the trained run) the original's; --resume takes its own."""
+    moved = _work_dir_copy(trained, tmp_path / 'moved', tmp_path / 'gone')
+    copied = _work_dir_copy(trained, tmp_path / 'copied', trained['work_dir'])
+    # The copy's newest checkpoint was cut short (killed while written).
+    data = (copied / 'iter_4.pth').read_bytes()
+    (copied / 'iter_4.pth').write_bytes(data[:len(data) // 2])
+    for work_dir, resumed in ((moved, 4), (copied, 2)):
+        proc = run_tool('tools/train.py', trained['cfg'], '--work-dir',
+                        str(work_dir), '--resume', '--cfg-options',
+                        'train_cfg.max_iters=5', 'train_cfg.val_interval=100')
+        log = proc.stdout + proc.stderr
+        assert f'continuing from {work_dir}/iter_{resumed}.pth' in log
+        assert 'outside this work dir (moved or copied)' in log
+        assert f'resumed epoch: 0, iter: {resumed}' in log
+        assert f'Iter(train) [{resumed + 1}/5]' in log
+    assert 'iter_4.pth: ' in log and 'passed over' in log
+    assert (copied / 'iter_5.pth').is_file()
+
+
+def test_resume_where_no_checkpoint_loads_says_what_to_do(
+        trained, tmp_path, run_tool):
+    work_dir = _work_dir_copy(trained, tmp_path / 'wd', tmp_path / 'wd')
+    for name in ('iter_2.pth', 'iter_4.pth'):
+        (work_dir / name).write_bytes(b'PK\x03\x04 cut short')
+    proc = run_tool('tools/train.py', trained['cfg'], '--work-dir',
+                    str(work_dir), '--resume', check=False)
+    assert proc.returncode == 1 and 'no checkpoint in' in proc.stderr
+    assert '--overwrite' in proc.stderr and 'Traceback' not in proc.stderr
+
+
+@pytest.mark.parametrize('options, message', [
+    (['model.backbone.num_local_modules=3',
+      'model.backbone.split_points=(6,3)'], 'strictly increasing'),
+    (['model.backbone.num_local_modules=12'], 'exceeds the 9 elements'),
+    (['model.local_head.loss_recon_weight=-1'], 'must be >= 0'),
+    (['model.local_head.recon_weight=2'], "Did you mean 'loss_recon_weight'"),
+])
+def test_config_mistakes_stop_with_one_error_line(trained, tmp_path, run_tool,
+                                                  options, message):
+    proc = run_tool('tools/train.py', trained['cfg'], '--work-dir',
+                    str(tmp_path / 'wd'), '--cfg-options', *options,
+                    check=False)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr[-2000:]
+    assert lines[0].startswith('error: ') and message in lines[0]
+
+
+def test_test_tool_and_debug_on_a_config_mistake(trained, tmp_path,
+                                                 run_tool):
+    options = ('--cfg-options', 'model.backbone.num_local_modules=3',
+               'model.backbone.split_points=(6,3)')
+    proc = run_tool('tools/test.py', trained['cfg'], trained['ckpt'],
+                    '--work-dir', str(tmp_path / 'wd'), *options,
+                    check=False)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr[-2000:]
+    assert lines[0].startswith('error: ') and 'strictly' in lines[0]
+    debug = run_tool('tools/train.py', trained['cfg'], '--work-dir',
+                     str(tmp_path / 'wd'), '--debug', *options, check=False)
+    assert debug.returncode == 1 and 'Traceback' in debug.stderr
+
+
+def test_missing_load_from_and_a_file_as_out_are_one_error_line(
+        trained, tmp_path, run_tool):
+    proc = run_tool(
+        'tools/train.py',
+        trained['cfg'],
+        '--work-dir',
+        str(tmp_path / 'wd'),
+        '--cfg-options',
+        f'load_from={tmp_path}/nope.pth',
+        check=False)
+    assert proc.returncode == 1 and 'Traceback' not in proc.stderr
+    assert proc.stderr.startswith('error: load_from: ')
+    assert 'nope.pth' in proc.stderr and 'does not exist' in proc.stderr
+    taken = tmp_path / 'taken'
+    taken.write_text('keep me')
+    proc = run_tool(
+        'tools/test.py',
+        trained['cfg'],
+        trained['ckpt'],
+        '--work-dir',
+        str(tmp_path / 'wd'),
+        '--out',
+        str(taken),
+        check=False)
+    assert proc.returncode == 1 and 'is a file; give a folder' in proc.stderr
+    assert taken.read_text() == 'keep me'
+
+
+def test_a_second_run_into_a_work_dir_in_use_is_refused(trained, tmp_path,
+                                                        run_tool):
+    """The guard at the start saw an empty folder for both runs; the lock
+    stops the second for as long as the first runs."""
+    from mmseg_infopro.engine import lock_work_dir
+    work_dir = tmp_path / 'wd'
+    first = lock_work_dir(str(work_dir))  # as a running training holds it
+    try:
+        for flags in ([], ['--overwrite'], ['--resume']):
+            proc = run_tool('tools/train.py', trained['cfg'], '--work-dir',
+                            str(work_dir), *flags, check=False)
+            assert proc.returncode == 1, proc.stderr[-2000:]
+            assert f'in use by another training (PID {os.getpid()})' in \
+                proc.stderr
+    finally:
+        first.close()
+    assert not list(work_dir.glob('*.pth'))
+    lock_work_dir(str(work_dir)).close()  # the refused runs hold nothing
+
+
+def test_sigterm_is_logged_with_the_checkpoint_to_resume(
+        trained, tmp_path, run_tool):
+    import signal
+    import threading
+    import time
+    work_dir = tmp_path / 'wd'
+    received = []
+
+    def fallback(*args):  # in place of pytest's default, which would end it
+        received.append(args)
+
+    default = signal.signal(signal.SIGTERM, fallback)
+
+    def stop_after_the_first_checkpoint():
+        last = work_dir / 'last_checkpoint'
+        deadline = time.time() + 120
+        while not last.exists() and time.time() < deadline:
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=stop_after_the_first_checkpoint).start()
+    try:  # long enough to be stopped while it trains
+        proc = run_tool('tools/train.py', trained['cfg'], '--work-dir',
+                        str(work_dir), '--cfg-options',
+                        'train_cfg.max_iters=100', check=False)
+        # The tool's handler took the signal and gave the earlier back.
+        assert signal.getsignal(signal.SIGTERM) is fallback
+    finally:
+        signal.signal(signal.SIGTERM, default)
+    assert not received
+    assert proc.returncode == 143
+    log = proc.stdout + proc.stderr
+    assert 'Stopped by signal SIGTERM' in log
+    assert f'--resume continues from {work_dir}/iter_2.pth' in log

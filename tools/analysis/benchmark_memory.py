@@ -30,6 +30,7 @@ import torch
 from mmengine.config import Config
 
 from mmseg_infopro.analysis import environment, parse_case, run_case
+from mmseg_infopro.engine import OutputError, check_output_file
 
 
 def parse_args() -> argparse.Namespace:
@@ -126,6 +127,12 @@ def format_module_table(results: List[Dict]) -> str:
 
 def main() -> None:
     args = parse_args()
+    if args.out:
+        try:  # before minutes of measuring
+            check_output_file(
+                args.out, (args.config, ), overwrite=True, makes_folder=True)
+        except OutputError as e:
+            sys.exit(f'error: --out {e}')
     if args.cases:
         specs = args.cases
     else:

@@ -26,6 +26,7 @@ from typing import Dict, List, Tuple
 import torch
 
 from mmseg_infopro.analysis import environment, parse_case, run_case
+from mmseg_infopro.engine import OutputError, check_output_file
 
 UNITS = {'': 1, 'B': 1, 'KB': 2**10, 'MB': 2**20, 'GB': 2**30, 'TB': 2**40}
 
@@ -170,6 +171,12 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    if args.out:
+        try:  # before minutes of measuring
+            check_output_file(
+                args.out, (args.config, ), overwrite=True, makes_folder=True)
+        except OutputError as e:
+            sys.exit(f'error: --out {e}')
     prober = Prober(args, args.budget_bytes)
     amps = {'both': [False, True], 'on': [True], 'off': [False]}[args.amp]
     table = {}

@@ -17,7 +17,9 @@ import sys
 import torch
 from mmengine.config import Config, ConfigDict
 
-from mmseg_infopro.engine import CheckpointError, load_checkpoint_file
+from mmseg_infopro.engine import (CheckpointError, OutputError,
+                                  check_output_file, load_checkpoint_file,
+                                  replaced_atomically)
 from mmseg_infopro.models.utils import to_plain_model_cfg, to_plain_state_dict
 
 
@@ -48,13 +50,15 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    for out in filter(None, (args.dst, args.out_config)):
-        if osp.exists(out) and not args.overwrite:
-            sys.exit(f'error: {out} exists; pass --overwrite to replace it.')
-        folder = osp.dirname(osp.abspath(out))
-        if not osp.isdir(folder):
-            sys.exit(f'error: the folder of {out} ({folder}) does not exist; '
-                     f'create it first.')
+    try:
+        for out in filter(None, (args.dst, args.out_config)):
+            check_output_file(out, (args.src, args.config), args.overwrite)
+        if args.out_config and osp.realpath(args.dst) == osp.realpath(
+                args.out_config):
+            raise OutputError(f'{args.dst} is both the checkpoint and the '
+                              f'config to write; give two files.')
+    except OutputError as e:
+        sys.exit(f'error: {e}')
     try:
         ckpt = load_checkpoint_file(args.src)
     except CheckpointError as e:
@@ -70,7 +74,8 @@ def main() -> None:
         for k, v in ckpt.get('meta', {}).items()
         if k in ('dataset_meta', 'mmengine_version', 'iter', 'epoch')
     }
-    torch.save(dict(meta=meta, state_dict=plain), args.dst)
+    with replaced_atomically(args.dst) as tmp:
+        torch.save(dict(meta=meta, state_dict=plain), tmp)
     print(f'wrote {args.dst}: kept {len(plain)} of {len(state_dict)} '
           f'tensors (' + (f'dropped {" and ".join(dropped)}' if dropped else
                           'nothing to drop: no local heads') + ')')
@@ -83,7 +88,8 @@ def main() -> None:
             if h.get('type') != 'WeightsOnlyCheckpointHook'
         ]
         cfg.custom_hooks = hooks
-        cfg.dump(args.out_config)
+        with replaced_atomically(args.out_config) as tmp:
+            cfg.dump(tmp)
         print(f'wrote {args.out_config} (plain mmseg, no plugin needed)')
 
 

@@ -15,6 +15,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from torch import Tensor
 
+from ..utils.config_checks import ConfigError
+
 __all__ = ['LocalModulesMixin', 'validate_split_points']
 
 
@@ -38,28 +40,28 @@ def validate_split_points(split_points: Sequence[int], num_local_modules: int,
             increasing.
     """
     if not isinstance(split_points, (list, tuple)):
-        raise ValueError(
+        raise ConfigError(
             f'split_points must be a sequence of ints, e.g. (21,) for one '
             f'boundary, got {split_points!r}.')
     points = tuple(split_points)
     if len(points) != num_local_modules - 1:
-        raise ValueError(
+        raise ConfigError(
             f'split_points={points} has {len(points)} entries, but '
             f'num_local_modules={num_local_modules} needs '
             f'{num_local_modules - 1} (one per module boundary).')
     for p in points:
         if not isinstance(p, int) or isinstance(p, bool):
-            raise ValueError(
+            raise ConfigError(
                 f'split_points must be ints, got {p!r} in {points}.')
         if not 1 <= p <= num_elements - 1:
-            raise ValueError(
+            raise ConfigError(
                 f'split point {p} in {points} is out of range: valid points '
                 f'are 1..{num_elements - 1} (0 is the first element, '
                 f'{num_elements - 1} the last; a point is the index of the '
                 f'first element of a new module).')
     for a, b in zip(points, points[1:]):
         if a >= b:
-            raise ValueError(
+            raise ConfigError(
                 f'split_points={points} must be strictly increasing '
                 f'(found {a} before {b}); sort them and drop duplicates.')
     return points
@@ -95,10 +97,10 @@ class LocalModulesMixin:
         self.elements: List[Tuple[str, int]] = self._element_names()
         num_elements = len(self.elements)
         if not isinstance(num_local_modules, int) or num_local_modules < 1:
-            raise ValueError(f'num_local_modules must be an int >= 1, got '
+            raise ConfigError(f'num_local_modules must be an int >= 1, got '
                              f'{num_local_modules!r}.')
         if num_local_modules > num_elements:
-            raise ValueError(
+            raise ConfigError(
                 f'num_local_modules={num_local_modules} exceeds the '
                 f'{num_elements} elements of this {type(self).__name__}; use '
                 f'at most {num_elements}.')

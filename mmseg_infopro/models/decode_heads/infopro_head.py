@@ -8,6 +8,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import OptConfigType, SampleList, add_prefix
 from torch import Tensor
 
+from ..utils.config_checks import ConfigError
 from .reconstruction_decoder import ReconstructionDecoder
 
 __all__ = ['InfoProHead']
@@ -105,11 +106,11 @@ class InfoProHead(BaseModule):
                  init_cfg: OptConfigType = None) -> None:
         super().__init__(init_cfg)
         if loss_recon_weight < 0 or loss_task_weight < 0:
-            raise ValueError('InfoProHead loss weights must be >= 0, got '
+            raise ConfigError('InfoProHead loss weights must be >= 0, got '
                              f'loss_recon_weight={loss_recon_weight}, '
                              f'loss_task_weight={loss_task_weight}.')
         if loss_recon_weight == 0 and loss_task_weight == 0:
-            raise ValueError(
+            raise ConfigError(
                 'InfoProHead has loss_recon_weight=0 and loss_task_weight=0: '
                 'its module would never be trained. Set at least one > 0.')
         self.loss_recon_weight = float(loss_recon_weight)

@@ -9,6 +9,8 @@ from mmseg.models.utils import resize
 from mmseg.utils import OptConfigType
 from torch import Tensor
 
+from ..utils.config_checks import ConfigError
+
 __all__ = ['ReconstructionDecoder']
 
 
@@ -43,10 +45,10 @@ class ReconstructionDecoder(nn.Module):
                  align_corners: bool = False) -> None:
         super().__init__()
         if in_stride < 1 or in_stride & (in_stride - 1):
-            raise ValueError(
+            raise ConfigError(
                 f'in_stride must be a power of two, got {in_stride}.')
         if not channels:
-            raise ValueError('channels must name at least one stage width.')
+            raise ConfigError('channels must name at least one stage width.')
         num_ups = int(math.log2(in_stride))
         self.align_corners = align_corners
         self.stages = nn.ModuleList()

@@ -29,8 +29,9 @@ from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig, SampleList,
                          add_prefix)
 from torch import Tensor
 
-from ..utils import (SplitPlanner, cpu_copy, device_and_dtype, match_sync_bn,
-                     sync_bn_implementation, weights_not_loaded)
+from ..utils import (ConfigError, SplitPlanner, check_config_keys, cpu_copy,
+                     device_and_dtype, match_sync_bn, sync_bn_implementation,
+                     weights_not_loaded)
 from .local_heads import LocalHeads
 
 __all__ = ['InfoProEncoderDecoder', 'DEFAULT_BALANCE_BATCH']
@@ -55,13 +56,13 @@ def _schedule(weight: Weight, name: str, num_local: int) -> List[float]:
     elif isinstance(weight, (list, tuple)) and len(weight) == 2:
         first, last = (float(w) for w in weight)
     else:
-        raise ValueError(
+        raise ConfigError(
             f'local_head.{name} must be a number or a (first, last) pair, '
             f'got {weight!r}.')
     if first < 0 or last < 0:
-        raise ValueError(f'local_head.{name} must be >= 0, got {weight!r}.')
+        raise ConfigError(f'local_head.{name} must be >= 0, got {weight!r}.')
     if num_local == 1 and first != last:
-        raise ValueError(
+        raise ConfigError(
             f'local_head.{name}={weight!r} is a (first, last) schedule, but '
             f'K = 2 has a single local module: give one number.')
     if num_local <= 1:
@@ -164,27 +165,29 @@ class InfoProEncoderDecoder(EncoderDecoder):
             pretrained=pretrained,
             init_cfg=init_cfg)
         if not hasattr(self.backbone, 'forward_local_module'):
-            raise ValueError(
+            raise ConfigError(
                 f'InfoProEncoderDecoder needs a backbone that can run module '
                 f'by module (e.g. InfoProResNetV1c), got '
                 f'{type(self.backbone).__name__}.')
         if len(profile_size) != 2 or min(profile_size) < 1:
-            raise ValueError(
+            raise ConfigError(
                 f'profile_size must be (H, W), got {profile_size!r}.')
         if split_memory_tolerance < 0:
-            raise ValueError(f'split_memory_tolerance must be >= 0, got '
+            raise ConfigError(f'split_memory_tolerance must be >= 0, got '
                              f'{split_memory_tolerance!r}.')
         self.local_head_cfg = copy.deepcopy(local_head)
         if self.num_local_modules > 1 and local_head is None:
-            raise ValueError(
+            raise ConfigError(
                 f'backbone.num_local_modules={self.num_local_modules} needs '
                 f'a local_head config (e.g. dict(type="InfoProHead", ...)).')
+        if local_head is not None:
+            check_config_keys(local_head, 'model.local_head')
         for name in ('loss_recon_weight', 'loss_task_weight'):
             if name in (local_head or {}):
                 _schedule(local_head[name], name, self.num_local_modules - 1)
         if balance_shape is not None and (len(balance_shape) != 3
                                           or min(balance_shape) < 1):
-            raise ValueError(
+            raise ConfigError(
                 f'balance_shape must be (N, H, W), got {balance_shape!r}.')
         self._split_search = (tuple(profile_size), balance_shape,
                               split_memory_tolerance)
@@ -290,7 +293,7 @@ class InfoProEncoderDecoder(EncoderDecoder):
         problems = weights_not_loaded(
             own, state_dict, (prefix + 'backbone.', prefix + 'decode_head.'))
         if problems:
-            raise ValueError(
+            raise ConfigError(
                 f'The checkpoint does not fit this model: {len(problems)} '
                 f'backbone/decode head weights are missing or of another '
                 f'shape, e.g. {problems[0]}. Is it a checkpoint of another '

@@ -5,6 +5,8 @@ import torch
 import torch.nn as nn
 from mmengine.model import ModuleList
 
+from ..utils.config_checks import ConfigError
+
 __all__ = ['LocalHeads']
 
 
@@ -53,7 +55,7 @@ class LocalHeads(ModuleList):
             return
         mine = self.split_points if self.split_points is not None else \
             'an automatic split of another K'
-        raise ValueError(
+        raise ConfigError(
             f'The checkpoint\'s local heads were trained with backbone '
             f'split_points={points}, but this model splits at {mine}. To '
             f'resume or test it, set model.backbone.split_points={points} '

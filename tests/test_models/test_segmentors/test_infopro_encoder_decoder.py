@@ -403,6 +403,20 @@ def test_bad_configs(model_cfg):
         MODELS.build(cfg)
 
 
+def test_unknown_local_head_key_is_named_with_the_closest(model_cfg):
+    """Checked when the model is built, though an automatic split builds
+    the local heads only when training starts."""
+    with pytest.raises(ValueError, match=r"no setting 'recon_weight'.*"
+                       r"Did you mean 'loss_recon_weight'\?"):
+        MODELS.build(model_cfg(k=2, recon_weight=2.0))
+    with pytest.raises(ValueError, match=r"'colour'.*InfoProHead takes"):
+        MODELS.build(model_cfg(k=2, split_points=(5, ), colour=1))
+    cfg = model_cfg(k=2)
+    cfg['local_head']['type'] = 'NoSuchHead'
+    with pytest.raises(ValueError, match='NoSuchHead.*not registered'):
+        MODELS.build(cfg)
+
+
 def test_is_registered():
     assert MODELS.get('InfoProEncoderDecoder') is InfoProEncoderDecoder
 

@@ -1,0 +1,117 @@
+"""Files a tool writes where the user says: never over an input, never half
+written.
+
+A tool that memory-maps its input (``torch.load`` does) and then writes the
+same file truncates what it is still reading; a write that is interrupted
+leaves a broken file where a good one was. Every output is checked against
+the tool's inputs (links and other spellings of the same file included) and
+written to a temporary file in the same folder, then moved over the target
+in one ``os.replace``.
+"""
+import contextlib
+import os
+import os.path as osp
+import tempfile
+from typing import Iterator, Optional, Sequence
+
+__all__ = [
+    'OutputError', 'check_output_file', 'check_output_folder',
+    'replaced_atomically'
+]
+
+
+class OutputError(ValueError):
+    """An output path that would damage an input, replace a file without
+    ``--overwrite``, or cannot be written; the message says what to do."""
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return osp.samefile(a, b)
+    except OSError:  # one of them does not exist
+        return osp.realpath(a) == osp.realpath(b)
+
+
+def check_output_file(path: str,
+                      inputs: Sequence[Optional[str]] = (),
+                      overwrite: bool = False,
+                      flag: str = '--overwrite',
+                      makes_folder: bool = False) -> None:
+    """Check that ``path`` may be written.
+
+    Args:
+        path (str): The output file.
+        inputs (Sequence[str | None]): The tool's input files (None: not
+            given).
+        overwrite (bool): Whether an existing ``path`` may be replaced.
+        flag (str): The option that allows replacing, for the message.
+        makes_folder (bool): The tool creates a missing folder (then only
+            an existing one is checked).
+
+    Raises:
+        OutputError: If ``path`` is one of ``inputs``, exists (without
+            ``overwrite``) or is a folder, or its folder is missing (unless
+            ``makes_folder``) or not writable.
+    """
+    for given in filter(None, inputs):
+        if _same_file(path, given):
+            raise OutputError(
+                f'{path} is the input {given}: writing it would destroy what '
+                f'is being read. Write to another file.')
+    if osp.isdir(path):
+        raise OutputError(f'{path} is a folder; give a file name.')
+    if osp.exists(path) and not overwrite:
+        raise OutputError(f'{path} exists; pass {flag} to replace it.')
+    folder = osp.dirname(osp.abspath(path))
+    if not osp.isdir(folder):
+        if makes_folder:
+            return
+        raise OutputError(f'the folder of {path} ({folder}) does not exist; '
+                          f'create it first.')
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f'cannot write into {folder} (permission denied); '
+                          f'give a path in a folder you can write.')
+
+
+def check_output_folder(path: str, flag: str = '--out') -> None:
+    """Check that files can be written into the folder ``path`` (created
+    if missing).
+
+    Raises:
+        OutputError: If ``path`` is a file, or neither it nor the nearest
+            existing folder above it is writable.
+    """
+    if osp.exists(path) and not osp.isdir(path):
+        raise OutputError(f'{flag} {path} is a file; give a folder (it is '
+                          f'created if missing).')
+    existing = osp.abspath(path)
+    while not osp.exists(existing):
+        existing = osp.dirname(existing)
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(f'{flag} {path}: cannot write into {existing} '
+                          f'(permission denied); give a folder you can '
+                          f'write.')
+
+
+@contextlib.contextmanager
+def replaced_atomically(path: str) -> Iterator[str]:
+    """Yield a temporary path next to ``path``; when the block succeeds it
+    replaces ``path`` in one step, when it fails it is removed and ``path``
+    is left as it was."""
+    folder = osp.dirname(osp.abspath(path))
+    # The same extension: writers such as Config.dump choose the format
+    # by it.
+    fd, tmp = tempfile.mkstemp(
+        prefix=f'.{osp.basename(path)}.part.',
+        suffix=osp.splitext(path)[1],
+        dir=folder)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # as open() would create it, not 0600
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
