@@ -13,8 +13,8 @@ DEMO_DATA := data/synthetic_cityscapes
 help:
 	@echo "make install  create $(VENV) with torch, mmcv (built from source), mmengine, mmseg and this package"
 	@echo "make demo     install if needed, generate $(DEMO_DATA), train the demo config, evaluate, write an overlay"
-	@echo "make test     install if needed, run the test suite (about 6 min on 2 cores; prints the 15 slowest tests)"
-	@echo "make test-fast  the inner loop: the tests that start no process and train at most one step (< 90 s)"
+	@echo "make test     install if needed, run the test suite (about 4-5 min on 2 cores; prints the 15 slowest tests)"
+	@echo "make test-fast  the inner loop: the tests that start no process and train at most one step (about 1 min)"
 	@echo "make gpu-check  on a CUDA machine: benchmarks, train/test/inference/DDP and the CUDA tests (< 8 min), JSON in work_dirs/gpu_check"
 
 install: $(STAMP)
@@ -59,12 +59,17 @@ demo: $(STAMP) $(DEMO_DATA)
 	$(PY) demo/image_demo.py $(DEMO_IMG) $(DEMO_CFG) "$$(cat work_dirs/demo/last_checkpoint)" \
 	  --out-file work_dirs/demo/overlay.png
 
+# TEST_WORKERS pytest processes (pytest-xdist), each with one thread (tests/
+# conftest.py): the suite's many imports and subprocesses overlap on 2 cores.
 # --durations=15: a slow new test is seen the day it lands.
+TEST_WORKERS ?= 2
+PYTEST   := $(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal
+
 test: $(STAMP)
-	$(PY) -m pytest -q --durations=15 tests
+	$(PYTEST) --durations=15 tests
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q --fast tests
+	$(PYTEST) --fast tests
 
 gpu-check: $(STAMP)
 	$(PY) tools/analysis/gpu_check.py --out work_dirs/gpu_check

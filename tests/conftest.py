@@ -24,6 +24,12 @@ from mmseg_infopro.models.utils import to_plain_model_cfg
 register_all_modules(init_default_scope=True)
 warnings.filterwarnings('ignore')
 
+if os.environ.get('PYTEST_XDIST_WORKER'):
+    # make test runs a worker per core (pytest-xdist): one thread each, for
+    # the processes tests start too, or the workers' threads would contend.
+    torch.set_num_threads(1)
+    os.environ['OMP_NUM_THREADS'] = '1'
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 NORM = dict(type='BN', requires_grad=True)
 

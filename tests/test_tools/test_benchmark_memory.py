@@ -88,24 +88,6 @@ def _table_matches_its_trials(report, max_batch):
                 assert not fits[(spec, crop, batch + 1)]
 
 
-def test_fit_measures_a_real_training_step_against_the_budget(
-        run_python, repo_root, tmp_path):
-    """A real training step (a process of its own) measured against the
-    budget: a budget below it leaves batch 0, and the search stops."""
-    out = tmp_path / 'fit.json'
-    proc = run_python(repo_root, 'tools/analysis/fit.py', DEMO, '--budget',
-                      '1MB', '--device', 'cpu', '--crops', '64x128',
-                      '--methods', 'k2', '--amp', 'off', '--max-batch', '2',
-                      '--out', str(out))
-    report = json.loads(out.read_text())
-    assert report['table'] == {'k2': {'64x128': 0}}
-    trial, = report['trials']
-    assert (trial['case'], trial['batch']) == ('k2', 1)
-    assert trial['peak_mb'] > 1 and not trial['fits']  # measured
-    _table_matches_its_trials(report, 2)
-    assert '| k2 |' in proc.stdout
-
-
 def test_fit_searches_every_crop_for_a_fit_next_to_a_failure(
         run_tool, tmp_path, monkeypatch):
     """The search on a memory model (a fixed part plus a part per image and
@@ -133,6 +115,16 @@ def test_fit_searches_every_crop_for_a_fit_next_to_a_failure(
     }
     _table_matches_its_trials(report, 12)
     assert '| e2e | 8 | 2 |' in proc.stdout
+    # Below the memory of one image at the smallest crop: batch 0
+    # everywhere, after that one trial.
+    run_tool('tools/analysis/fit.py', DEMO, '--budget', '25MB', '--device',
+             'cpu', '--crops', '64x128', '128x256', '--methods', 'k2',
+             '--amp', 'off', '--out', str(out))
+    report = json.loads(out.read_text())
+    assert report['table'] == {'k2': {'64x128': 0, '128x256': 0}}
+    trial, = report['trials']
+    assert (trial['case'], trial['batch']) == ('k2', 1)
+    assert trial['peak_mb'] > 25 and not trial['fits']
 
 
 @pytest.mark.parametrize('args, message', [
@@ -141,6 +133,7 @@ def test_fit_searches_every_crop_for_a_fit_next_to_a_failure(
     (['--budget', '1GB', '--methods', 'k2+amp'], 'AMP is --amp'),
 ])
 def test_fit_rejects_bad_arguments(run_tool, args, message):
+    """In this process; the command runs in the test above."""
     proc = run_tool(
         'tools/analysis/fit.py',
         DEMO,
@@ -163,3 +156,19 @@ def test_out_is_never_the_config(run_tool, tool, tmp_path):
                     str(config), check=False)
     assert proc.returncode == 1 and 'is the input' in proc.stderr
     assert config.read_text() == before
+
+
+def test_fit_measures_a_real_training_step_against_the_budget(
+        run_python, repo_root, tmp_path):
+    """fit.py as a command: a real trial (a process of its own) measured
+    against a budget below one image leaves batch 0, and the search stops
+    (the search itself: test_fit_searches_every_crop_...)."""
+    out = tmp_path / 'fit.json'
+    proc = run_python(repo_root, 'tools/analysis/fit.py', DEMO, '--budget',
+                      '1MB', '--device', 'cpu', '--crops', '64x128',
+                      '--methods', 'k2', '--amp', 'off', '--max-batch', '2',
+                      '--out', str(out))
+    report = json.loads(out.read_text())
+    assert report['table'] == {'k2': {'64x128': 0}}
+    assert report['trials'][0]['peak_mb'] > 1  # measured
+    assert '| k2 | 0 |' in proc.stdout
