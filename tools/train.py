@@ -25,8 +25,8 @@ from mmseg_infopro.datasets import DatasetCheckError, check_dataloader_cfgs
 from mmseg_infopro.engine import (CheckpointError, balance_shape_mismatch,
                                   load_checkpoint_file, load_runner_config,
                                   lock_work_dir, prepare_work_dir,
-                                  resume_checkpoint, setup_distributed,
-                                  split_from_checkpoint)
+                                  resume_checkpoint, resume_mismatch,
+                                  setup_distributed, split_from_checkpoint)
 from mmseg_infopro.models.utils import ConfigError
 
 
@@ -140,6 +140,10 @@ def run(args: argparse.Namespace) -> None:
             f'InfoPro: split_points={taken[1]} as recorded in {taken[0]}, '
             f'which this run continues from (not measured again).',
             logger='current')
+    if args.resume and cfg.get('load_from'):
+        problem = resume_mismatch(cfg, cfg.load_from)
+        if problem:
+            sys.exit(f'error: {problem}')
     warning = balance_shape_mismatch(cfg)
     if warning:
         print_log(warning, logger='current', level=logging.WARNING)

@@ -6,7 +6,7 @@ from .optimizers import InfoProOptimWrapperConstructor
 from .output_files import (OutputError, check_output_file, check_output_folder,
                            replaced_atomically)
 from .runner_config import (balance_shape_mismatch, load_runner_config,
-                            split_from_checkpoint)
+                            resume_mismatch, split_from_checkpoint)
 from .work_dir import lock_work_dir, prepare_work_dir, resume_checkpoint
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     'setup_distributed', 'InfoProDistributedDataParallel',
     'InfoProOptimWrapperConstructor', 'WeightsOnlyCheckpointHook',
     'load_runner_config', 'balance_shape_mismatch', 'split_from_checkpoint',
+    'resume_mismatch',
     'prepare_work_dir', 'resume_checkpoint', 'lock_work_dir', 'OutputError',
     'check_output_file', 'check_output_folder', 'replaced_atomically'
 ]

@@ -1,16 +1,21 @@
 """Config loading shared by tools/train.py and tools/test.py."""
+import copy
 import os
 import os.path as osp
 from typing import Optional, Tuple
 
+import torch
 from mmengine.config import Config
 from mmengine.runner import find_latest_checkpoint
+from mmseg.registry import MODELS
 
 from ..models.segmentors.infopro_encoder_decoder import DEFAULT_BALANCE_BATCH
+from ..models.utils import weights_not_loaded
 from .checkpoint_file import CheckpointError, load_checkpoint_file
 
 __all__ = [
-    'load_runner_config', 'balance_shape_mismatch', 'split_from_checkpoint'
+    'load_runner_config', 'balance_shape_mismatch', 'split_from_checkpoint',
+    'resume_mismatch'
 ]
 
 
@@ -164,3 +169,44 @@ def split_from_checkpoint(cfg: Config,
     split = tuple(int(p) for p in recorded.tolist())
     backbone['split_points'] = split
     return path, split
+
+
+def resume_mismatch(cfg: Config, checkpoint: str) -> Optional[str]:
+    """Why ``checkpoint`` cannot be resumed with the model of ``cfg``, or
+    None.
+
+    mmengine resumes whatever the config builds: a checkpoint of K = 2 into
+    a K = 1 model, or local heads of another width, end in an optimizer
+    "parameter group" error or a shape error at the first step. The model
+    is built on the meta device (shapes only) after the split was taken
+    from the checkpoint (:func:`split_from_checkpoint`).
+
+    Returns:
+        str | None: The weights that differ and the settings to restore.
+    """
+    try:
+        with torch.device('meta'):
+            model = MODELS.build(copy.deepcopy(cfg.model))
+    except RuntimeError:  # a module that computes with its tensors (MiT)
+        model = MODELS.build(copy.deepcopy(cfg.model))
+    try:
+        saved = load_checkpoint_file(checkpoint).get('state_dict', {})
+    except CheckpointError:
+        return None  # reported where it is loaded
+    mine = {
+        k: v
+        for k, v in model.state_dict().items()
+        if not k.endswith('_extra_state')
+    }
+    problems = weights_not_loaded(mine, saved, ('', ))
+    problems += [
+        f'{k}: in the checkpoint, not in the model' for k in saved
+        if k not in mine and not k.endswith('_extra_state')
+    ]
+    if not problems:
+        return None
+    return (f'--resume: {checkpoint} does not fit the model this config '
+            f'builds: {len(problems)} weights differ, e.g. {problems[0]}. A '
+            f'resumed run keeps the settings it was trained with (K, '
+            f'split_points, local_head, the heads\' widths): undo the '
+            f'change, or train anew (--overwrite or another --work-dir).')

@@ -367,3 +367,21 @@ def test_sigterm_is_logged_with_the_checkpoint_to_resume(
     log = proc.stdout + proc.stderr
     assert 'Stopped by signal SIGTERM' in log
     assert f'--resume continues from {work_dir}/iter_2.pth' in log
+
+
+@pytest.mark.parametrize('change, names', [
+    ('model.backbone.num_local_modules=1', 'local_heads.0.'),
+    ('model.local_head.task_head.channels=8', 'model (19, 8, 1, 1)'),
+])
+def test_resume_after_a_model_change_says_what_differs(
+        trained, tmp_path, run_tool, change, names):
+    """Before: the optimizer's "parameter group doesn't match" or a shape
+    error at the first step."""
+    work_dir = _work_dir_copy(trained, tmp_path / 'wd', tmp_path / 'wd')
+    proc = run_tool('tools/train.py', trained['cfg'], '--work-dir',
+                    str(work_dir), '--resume', '--cfg-options', change,
+                    check=False)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr[-2000:]
+    assert lines[0].startswith('error: --resume: ') and names in lines[0]
+    assert 'undo the change' in lines[0]
