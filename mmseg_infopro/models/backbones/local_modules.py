@@ -98,7 +98,7 @@ class LocalModulesMixin:
         num_elements = len(self.elements)
         if not isinstance(num_local_modules, int) or num_local_modules < 1:
             raise ConfigError(f'num_local_modules must be an int >= 1, got '
-                             f'{num_local_modules!r}.')
+                              f'{num_local_modules!r}.')
         if num_local_modules > num_elements:
             raise ConfigError(
                 f'num_local_modules={num_local_modules} exceeds the '

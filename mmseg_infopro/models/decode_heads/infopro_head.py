@@ -107,8 +107,8 @@ class InfoProHead(BaseModule):
         super().__init__(init_cfg)
         if loss_recon_weight < 0 or loss_task_weight < 0:
             raise ConfigError('InfoProHead loss weights must be >= 0, got '
-                             f'loss_recon_weight={loss_recon_weight}, '
-                             f'loss_task_weight={loss_task_weight}.')
+                              f'loss_recon_weight={loss_recon_weight}, '
+                              f'loss_task_weight={loss_task_weight}.')
         if loss_recon_weight == 0 and loss_task_weight == 0:
             raise ConfigError(
                 'InfoProHead has loss_recon_weight=0 and loss_task_weight=0: '

@@ -174,7 +174,7 @@ class InfoProEncoderDecoder(EncoderDecoder):
                 f'profile_size must be (H, W), got {profile_size!r}.')
         if split_memory_tolerance < 0:
             raise ConfigError(f'split_memory_tolerance must be >= 0, got '
-                             f'{split_memory_tolerance!r}.')
+                              f'{split_memory_tolerance!r}.')
         self.local_head_cfg = copy.deepcopy(local_head)
         if self.num_local_modules > 1 and local_head is None:
             raise ConfigError(

@@ -34,7 +34,7 @@ def check_config_keys(cfg: dict, where: str) -> None:
     cls = MODELS.get(kind) if isinstance(kind, str) else kind
     if cls is None:
         raise ConfigError(f'{where}.type={kind!r} is not registered in '
-                         f'mmseg.registry.MODELS (is its module imported?).')
+                          f'mmseg.registry.MODELS (is its module imported?).')
     params = inspect.signature(cls.__init__).parameters
     if any(p.kind == p.VAR_KEYWORD for p in params.values()):
         return
@@ -45,4 +45,4 @@ def check_config_keys(cfg: dict, where: str) -> None:
         close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
         hint = f'Did you mean {close[0]!r}? ' if close else ''
         raise ConfigError(f'{where} has no setting {key!r} ({cls.__name__} '
-                         f'takes {", ".join(valid)}). {hint}'.rstrip())
+                          f'takes {", ".join(valid)}). {hint}'.rstrip())

@@ -36,7 +36,8 @@ def device_and_dtype(module: nn.Module) -> Tuple[torch.device, torch.dtype]:
     return torch.device('cpu'), torch.float32
 
 
-def cpu_copy(module: nn.Module, dtype: torch.dtype = torch.float32) -> nn.Module:
+def cpu_copy(module: nn.Module,
+             dtype: torch.dtype = torch.float32) -> nn.Module:
     """A deep copy of ``module`` on the CPU, its floating tensors in
     ``dtype``.
 
