@@ -10,7 +10,7 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import DictAction
+from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 from mmseg.registry import MODELS, RUNNERS
@@ -36,7 +36,14 @@ def parse_args() -> argparse.Namespace:
         '--show', action='store_true', help='show prediction results')
     parser.add_argument(
         '--show-dir',
-        help='dir (inside work_dir/timestamp/) for painted predictions')
+        help='folder for painted predictions, one per test image (a '
+        'relative one goes inside work_dir/timestamp/)')
+    parser.add_argument(
+        '--show-interval',
+        type=int,
+        default=1,
+        help='with --show/--show-dir, paint one test batch in this many '
+        '(default 1: every image)')
     parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
     parser.add_argument(
@@ -64,6 +71,34 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
+
+
+def draw_test_predictions(cfg: Config, args: argparse.Namespace) -> None:
+    """Set the config's visualization hook to paint every
+    ``--show-interval``-th test batch into ``--show-dir`` (or a window)."""
+    if args.show_interval < 1:
+        raise ValueError(f'--show-interval must be >= 1, got '
+                         f'{args.show_interval}.')
+    hook = cfg.default_hooks.get('visualization')
+    kind = None if hook is None else hook.get('type')
+    kind = getattr(kind, '__name__', str(kind)).split('.')[-1]
+    if kind not in ('SegVisualizationHook', 'SegTestVisualizationHook'):
+        raise ValueError(
+            f'--show/--show-dir draw through default_hooks.visualization of '
+            f'type SegVisualizationHook, which {args.config} does not have '
+            f'(it has {hook!r}).')
+    if args.show_dir:
+        check_output_folder(osp.join(cfg.work_dir, args.show_dir),
+                            '--show-dir')
+    # mmseg's hook would draw one batch in 50, through the visualizer's
+    # backends, and build the train dataloader for its step number.
+    hook.update(
+        type='SegTestVisualizationHook',
+        draw=True,
+        interval=args.show_interval,
+        test_out_dir=args.show_dir)
+    if args.show:
+        hook.update(show=True, wait_time=args.wait_time)
 
 
 def run(args: argparse.Namespace) -> None:
@@ -103,16 +138,10 @@ def run(args: argparse.Namespace) -> None:
     cfg.load_from = args.checkpoint
 
     if args.show or args.show_dir:
-        hook = cfg.default_hooks.get('visualization')
-        if hook is None:
-            sys.exit('error: --show/--show-dir need default_hooks.'
-                     'visualization=dict(type="SegVisualizationHook").')
-        hook['draw'] = True
-        if args.show:
-            hook['show'] = True
-            hook['wait_time'] = args.wait_time
-        if args.show_dir:
-            cfg.visualizer['save_dir'] = args.show_dir
+        try:
+            draw_test_predictions(cfg, args)
+        except (ValueError, OutputError) as e:
+            sys.exit(f'error: {e}')
     if args.tta:
         cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
         cfg.tta_model.module = cfg.model

@@ -1,6 +1,6 @@
 from .checkpoint_file import CheckpointError, load_checkpoint_file
 from .dist import setup_distributed
-from .hooks import WeightsOnlyCheckpointHook
+from .hooks import SegTestVisualizationHook, WeightsOnlyCheckpointHook
 from .model_wrappers import InfoProDistributedDataParallel
 from .optimizers import InfoProOptimWrapperConstructor
 from .output_files import (OutputError, check_output_file, check_output_folder,
@@ -13,6 +13,7 @@ __all__ = [
     'CheckpointError', 'load_checkpoint_file',
     'setup_distributed', 'InfoProDistributedDataParallel',
     'InfoProOptimWrapperConstructor', 'WeightsOnlyCheckpointHook',
+    'SegTestVisualizationHook',
     'load_runner_config', 'balance_shape_mismatch', 'split_from_checkpoint',
     'resume_mismatch',
     'prepare_work_dir', 'resume_checkpoint', 'lock_work_dir', 'OutputError',

@@ -5,7 +5,9 @@ import glob
 import json
 import os
 import os.path as osp
+import pathlib
 
+import cv2
 import pytest
 import torch
 
@@ -385,3 +387,59 @@ def test_resume_after_a_model_change_says_what_differs(
     assert proc.returncode == 1 and len(lines) == 1, proc.stderr[-2000:]
     assert lines[0].startswith('error: --resume: ') and names in lines[0]
     assert 'undo the change' in lines[0]
+
+
+def test_show_dir_draws_every_test_image_from_the_test_split_alone(
+        trained, tmp_path, run_tool):
+    """A relative --show-dir lands in work_dir/<timestamp>/ as --help says,
+    one drawing per val image (mmseg's hook draws every 50th batch), and
+    the train split is never read (it is absent on this 'machine')."""
+    work_dir = tmp_path / 'wd'
+    proc = run_tool('tools/test.py', trained['cfg'], trained['ckpt'],
+                    '--work-dir', str(work_dir), '--show-dir', 'drawn',
+                    '--cfg-options',
+                    f'train_dataloader.dataset.data_root={tmp_path}/absent',
+                    check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (run_dir, ) = [p for p in work_dir.iterdir() if p.is_dir()]
+    drawn_dir = run_dir / 'drawn'
+    val_dir = pathlib.Path(trained['data_root'], 'leftImg8bit', 'val')
+    # Named as the images, in their city folders.
+    drawn = sorted(p.relative_to(drawn_dir) for p in drawn_dir.rglob('*.*'))
+    images = sorted(p.relative_to(val_dir) for p in val_dir.rglob('*.*'))
+    assert len(images) == 4 and drawn == images
+    assert f'go to {drawn_dir}' in proc.stdout + proc.stderr
+    # mmseg's drawing: the labels, then the prediction, over the image.
+    image = cv2.imread(str(val_dir / images[-1]))
+    painted = cv2.imread(str(drawn_dir / images[-1]))
+    h, w, _ = image.shape
+    assert painted.shape == (h, 2 * w, 3)
+    assert (painted[:, w:] != image).any()
+    # An absolute folder is taken as it is; one batch (= image) in 2.
+    absolute = tmp_path / 'every_second'
+    run_tool('tools/test.py', trained['cfg'], trained['ckpt'], '--work-dir',
+             str(work_dir), '--show-dir', str(absolute), '--show-interval',
+             '2')
+    assert sorted(p.relative_to(absolute)
+                  for p in absolute.rglob('*.*')) == images[1::2]
+
+
+def test_show_options_are_checked_before_testing(trained, tmp_path,
+                                                 run_tool):
+    taken = tmp_path / 'taken'
+    taken.write_text('keep me')
+    for flags, message in (
+        (['--show-dir', str(taken)], f'--show-dir {taken} is a file'),
+        (['--show-dir', 'x', '--show-interval', '0'],
+         '--show-interval must be >= 1'),
+        (['--show-dir', 'x', '--cfg-options',
+          'default_hooks.visualization.type=CheckpointHook'],
+         'type SegVisualizationHook'),
+    ):
+        proc = run_tool('tools/test.py', trained['cfg'], trained['ckpt'],
+                        '--work-dir', str(tmp_path / 'wd'), *flags,
+                        check=False)
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 1 and len(lines) == 1, proc.stderr[-2000:]
+        assert lines[0].startswith('error: ') and message in lines[0]
+    assert taken.read_text() == 'keep me'
