@@ -13,14 +13,16 @@ import sys
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.runner import Runner
-from mmseg.registry import MODELS, RUNNERS
+from mmseg.registry import DATASETS, MODELS, RUNNERS
 
 import mmseg_infopro  # noqa: F401  (registers the InfoPro modules)
 from mmseg_infopro.datasets import DatasetCheckError, check_dataloader_cfgs
 from mmseg_infopro.engine import (CheckpointError, OutputError,
-                                  check_output_folder, load_checkpoint_file,
-                                  load_runner_config, setup_distributed,
-                                  split_from_checkpoint)
+                                  SegTestVisualizationHook,
+                                  check_output_folder,
+                                  check_outputs_spare_inputs,
+                                  load_checkpoint_file, load_runner_config,
+                                  setup_distributed, split_from_checkpoint)
 from mmseg_infopro.models.utils import ConfigError, weights_not_loaded
 
 
@@ -101,6 +103,35 @@ def draw_test_predictions(cfg: Config, args: argparse.Namespace) -> None:
         hook.update(show=True, wait_time=args.wait_time)
 
 
+def check_outputs_spare_test_set(cfg: Config,
+                                 args: argparse.Namespace) -> None:
+    """Stop if ``--out`` or ``--show-dir`` would write over a file of the
+    test set: both name their files after the images."""
+    dataset = DATASETS.build(copy.deepcopy(cfg.test_dataloader.dataset))
+    infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+    inputs = [
+        info[key] for info in infos for key in ('img_path', 'seg_map_path')
+        if info.get(key)
+    ]
+    if args.out is not None:
+        # mmseg's IoUMetric (and CityscapesMetric) naming of label maps.
+        check_outputs_spare_inputs('--out', [
+            osp.join(args.out,
+                     osp.splitext(osp.basename(info['img_path']))[0] + '.png')
+            for info in infos
+        ], inputs, 'test')
+    if args.show_dir:
+        # A relative folder lies under work_dir/<timestamp>/; one that
+        # climbs out of it ('../..') does not depend on the timestamp.
+        out_dir = osp.normpath(
+            osp.join(cfg.work_dir, 'timestamp', args.show_dir))
+        img_root = getattr(dataset, 'data_prefix', {}).get('img_path')
+        check_outputs_spare_inputs('--show-dir', [
+            SegTestVisualizationHook.drawing_path(out_dir, info['img_path'],
+                                                  img_root) for info in infos
+        ], inputs, 'test')
+
+
 def run(args: argparse.Namespace) -> None:
     """Test as the command line says."""
     if not osp.isfile(args.config):
@@ -156,6 +187,11 @@ def run(args: argparse.Namespace) -> None:
         check_dataloader_cfgs(cfg, ('test_dataloader', ), read_files)
     except DatasetCheckError as e:
         sys.exit(f'error: {e}')
+    if args.out is not None or args.show_dir:
+        try:
+            check_outputs_spare_test_set(cfg, args)
+        except OutputError as e:
+            sys.exit(f'error: {e}')
     try:
         setup_distributed(cfg)
     except ValueError as e:

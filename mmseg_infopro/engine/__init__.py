@@ -4,7 +4,7 @@ from .hooks import SegTestVisualizationHook, WeightsOnlyCheckpointHook
 from .model_wrappers import InfoProDistributedDataParallel
 from .optimizers import InfoProOptimWrapperConstructor
 from .output_files import (OutputError, check_output_file, check_output_folder,
-                           replaced_atomically)
+                           check_outputs_spare_inputs, replaced_atomically)
 from .runner_config import (balance_shape_mismatch, load_runner_config,
                             resume_mismatch, split_from_checkpoint)
 from .work_dir import lock_work_dir, prepare_work_dir, resume_checkpoint
@@ -17,5 +17,6 @@ __all__ = [
     'load_runner_config', 'balance_shape_mismatch', 'split_from_checkpoint',
     'resume_mismatch',
     'prepare_work_dir', 'resume_checkpoint', 'lock_work_dir', 'OutputError',
-    'check_output_file', 'check_output_folder', 'replaced_atomically'
+    'check_output_file', 'check_output_folder', 'check_outputs_spare_inputs',
+    'replaced_atomically'
 ]

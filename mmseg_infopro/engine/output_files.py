@@ -12,11 +12,11 @@ import contextlib
 import os
 import os.path as osp
 import tempfile
-from typing import Iterator, Optional, Sequence
+from typing import Iterable, Iterator, Optional, Sequence
 
 __all__ = [
     'OutputError', 'check_output_file', 'check_output_folder',
-    'replaced_atomically'
+    'check_outputs_spare_inputs', 'replaced_atomically'
 ]
 
 
@@ -91,6 +91,33 @@ def check_output_folder(path: str, flag: str = '--out') -> None:
         raise OutputError(f'{flag} {path}: cannot write into {existing} '
                           f'(permission denied); give a folder you can '
                           f'write.')
+
+
+def check_outputs_spare_inputs(flag: str, outputs: Iterable[str],
+                               inputs: Iterable[str], what: str) -> None:
+    """Check that none of the files written for ``flag`` is an input.
+
+    For tools that name their output files after their inputs (a folder
+    of predictions named as the test images): pointed at the data, they
+    would replace it.
+
+    Args:
+        flag (str): The option that names the outputs' folder.
+        outputs (Iterable[str]): The files that will be written.
+        inputs (Iterable[str]): The files that are read.
+        what (str): What the inputs are, for the message.
+
+    Raises:
+        OutputError: Naming the first output that is an input (as written,
+            or through links).
+    """
+    taken = {osp.realpath(path): path for path in inputs}
+    for path in outputs:
+        given = taken.get(osp.realpath(path))
+        if given is not None:
+            raise OutputError(
+                f'{flag}: writing {path} would replace {given}, which is an '
+                f'input of the {what}; give a folder outside the dataset.')
 
 
 @contextlib.contextmanager

@@ -443,3 +443,33 @@ def test_show_options_are_checked_before_testing(trained, tmp_path,
         assert proc.returncode == 1 and len(lines) == 1, proc.stderr[-2000:]
         assert lines[0].startswith('error: ') and message in lines[0]
     assert taken.read_text() == 'keep me'
+
+
+def test_out_and_show_dir_never_write_over_the_test_set(
+        trained, tmp_path, run_tool):
+    """--out names each label map after its image (mmseg's IoUMetric), and
+    --show-dir keeps the images' paths: pointed at the data, either would
+    replace the test images by predictions."""
+    import shutil
+    root = tmp_path / 'data'
+    for part in ('leftImg8bit/val', 'gtFine/val'):
+        shutil.copytree(osp.join(trained['data_root'], part), root / part)
+    images = sorted((root / 'leftImg8bit/val').rglob('*.png'))
+    before = [p.read_bytes() for p in images]
+    city = images[0].parent
+    for flags, written in ((['--out', str(city)], images[0]),
+                           (['--out', str(tmp_path / 'link')], images[0]),
+                           (['--show-dir', str(root / 'leftImg8bit/val')],
+                            images[0])):
+        (tmp_path / 'link').unlink(missing_ok=True)
+        (tmp_path / 'link').symlink_to(city)
+        proc = run_tool('tools/test.py', trained['cfg'], trained['ckpt'],
+                        '--work-dir', str(tmp_path / 'wd'), *flags,
+                        '--cfg-options',
+                        f'test_dataloader.dataset.data_root={root}',
+                        check=False)
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 1 and len(lines) == 1, proc.stderr[-2000:]
+        assert lines[0].startswith('error: ') and str(written) in lines[0]
+        assert 'is an input of the test' in lines[0]
+    assert [p.read_bytes() for p in images] == before

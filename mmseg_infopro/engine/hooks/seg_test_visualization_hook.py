@@ -73,16 +73,18 @@ class SegTestVisualizationHook(SegVisualizationHook):
         runner.logger.info(f'Test drawings (one batch in {self.interval}) '
                            f'go to {self._out_dir}')
 
-    def _out_file(self, img_path: str) -> Optional[str]:
-        if self._out_dir is None:
-            return None
+    @staticmethod
+    def drawing_path(out_dir: str, img_path: str,
+                     img_root: Optional[str]) -> str:
+        """Where the drawing of ``img_path`` goes: under its path relative
+        to the test set's image folder ``img_root``, if it lies there."""
         name = osp.basename(img_path)
-        if self._img_root:
-            rel = osp.relpath(img_path, self._img_root)
+        if img_root:
+            rel = osp.relpath(img_path, img_root)
             # Keeps the set's subfolders: two cities' images never collide.
             if not rel.startswith(osp.pardir):
                 name = rel
-        return osp.join(self._out_dir, name)
+        return osp.join(out_dir, name)
 
     def after_test_iter(self, runner: Runner, batch_idx: int,
                         data_batch: dict,
@@ -95,12 +97,16 @@ class SegTestVisualizationHook(SegVisualizationHook):
             img_bytes = fileio.get(
                 output.img_path, backend_args=self.backend_args)
             img = mmcv.imfrombytes(img_bytes, channel_order='rgb')
+            out_file = None
+            if self._out_dir is not None:
+                out_file = self.drawing_path(self._out_dir, output.img_path,
+                                             self._img_root)
             self._visualizer.add_datasample(
                 f'test_{osp.basename(output.img_path)}',
                 img,
                 data_sample=output,
                 show=self.show,
                 wait_time=self.wait_time,
-                out_file=self._out_file(output.img_path),
+                out_file=out_file,
                 step=self._test_index)
             self._test_index += 1
