@@ -72,6 +72,11 @@ def test_plot_memory_writes_a_png(repo_root, tmp_path, run_python, run_tool):
     assert png.read_bytes()[:4] == b'\x89PNG'
     again = run_tool('tools/analysis/plot_memory.py', str(src), check=False)
     assert again.returncode != 0 and '--overwrite' in again.stderr
+    # The report itself as --out: refused, even with --overwrite.
+    proc = run_tool('tools/analysis/plot_memory.py', str(src), '--out',
+                    str(src), '--overwrite', check=False)
+    assert proc.returncode == 1 and 'is the input' in proc.stderr
+    assert json.loads(src.read_text()) == report
 
 
 def _table_matches_its_trials(report, max_batch):

@@ -14,6 +14,9 @@ import matplotlib
 matplotlib.use('Agg')  # files only; no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 
+from mmseg_infopro.engine import (  # noqa: E402
+    OutputError, check_output_file, replaced_atomically)
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -36,8 +39,10 @@ def main() -> None:
         sys.exit(f'error: {args.json} is not a benchmark_memory.py result '
                  f'({e}).')
     out = args.out or osp.splitext(args.json)[0] + '.png'
-    if osp.exists(out) and not args.overwrite:
-        sys.exit(f'error: {out} exists; pass --overwrite to replace it.')
+    try:
+        check_output_file(out, [args.json], args.overwrite)
+    except OutputError as e:
+        sys.exit(f'error: {e}')
     names = [r['case'] for r in results]
     e2e = next((r for r in results if r['case'] == 'e2e'), None)
     fig, axes = plt.subplots(1, 2, figsize=(4 + 1.3 * len(names), 4))
@@ -66,7 +71,8 @@ def main() -> None:
         f"torch {env.get('torch', '?')}",
         fontsize=9)
     fig.tight_layout()
-    fig.savefig(out, dpi=120)
+    with replaced_atomically(out) as tmp:
+        fig.savefig(tmp, dpi=120, format='png')
     print(f'wrote {out}')
 
 
