@@ -10,16 +10,16 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
-from mmseg.registry import DATASETS, MODELS, RUNNERS
+from mmseg.registry import DATASETS, RUNNERS
 
 import mmseg_infopro  # noqa: F401  (registers the InfoPro modules)
 from mmseg_infopro.datasets import DatasetCheckError, check_dataloader_cfgs
-from mmseg_infopro.engine import (CheckpointError, OutputError,
-                                  SegTestVisualizationHook,
-                                  check_output_folder,
+from mmseg_infopro.engine import (CfgOptionsAction, CheckpointError,
+                                  OutputError, SegTestVisualizationHook,
+                                  build_model_shapes, check_output_folder,
                                   check_outputs_spare_inputs,
                                   load_checkpoint_file, load_runner_config,
                                   setup_distributed, split_from_checkpoint)
@@ -51,7 +51,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override config settings (key=value, mmseg syntax)')
     parser.add_argument(
         '--launcher',
@@ -156,7 +156,7 @@ def run(args: argparse.Namespace) -> None:
             logger='current')
     # Evaluating a model whose weights did not load measures random weights
     # (mmengine only warns): the backbone and decode head must fit.
-    model = MODELS.build(copy.deepcopy(cfg.model))
+    model = build_model_shapes(cfg)
     problems = weights_not_loaded(model.state_dict(),
                                   checkpoint.get('state_dict', checkpoint),
                                   ('backbone.', 'decode_head.'))
@@ -174,6 +174,10 @@ def run(args: argparse.Namespace) -> None:
         except (ValueError, OutputError) as e:
             sys.exit(f'error: {e}')
     if args.tta:
+        if not cfg.get('tta_pipeline') or not cfg.get('tta_model'):
+            sys.exit(f'error: --tta needs tta_pipeline and tta_model in '
+                     f'{args.config} (mmseg\'s dataset configs and '
+                     f'default_runtime.py define them).')
         cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
         cfg.tta_model.module = cfg.model
         cfg.model = cfg.tta_model

@@ -14,7 +14,6 @@ import signal
 import sys
 
 import torch
-from mmengine.config import DictAction
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
@@ -22,11 +21,13 @@ from mmseg.registry import RUNNERS
 
 import mmseg_infopro  # noqa: F401  (registers the InfoPro modules)
 from mmseg_infopro.datasets import DatasetCheckError, check_dataloader_cfgs
-from mmseg_infopro.engine import (CheckpointError, balance_shape_mismatch,
+from mmseg_infopro.engine import (CfgOptionsAction, CheckpointError,
+                                  balance_shape_mismatch, build_model_shapes,
                                   load_checkpoint_file, load_runner_config,
-                                  lock_work_dir, prepare_work_dir,
-                                  resume_checkpoint, resume_mismatch,
-                                  setup_distributed, split_from_checkpoint)
+                                  lock_work_dir, missing_weight_file,
+                                  prepare_work_dir, resume_checkpoint,
+                                  resume_mismatch, setup_distributed,
+                                  split_from_checkpoint)
 from mmseg_infopro.models.utils import ConfigError
 
 
@@ -50,7 +51,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override config settings, e.g. '
         'model.backbone.num_local_modules=4 (mmseg syntax: key=value, '
         'lists as key="[a,b]")')
@@ -108,6 +109,9 @@ def run(args: argparse.Namespace) -> None:
             load_checkpoint_file(load_from)
         except CheckpointError as e:
             sys.exit(f'error: load_from: {e}')
+    problem = missing_weight_file(cfg)
+    if problem:
+        sys.exit(f'error: {problem}')
     if int(os.environ.get('RANK', 0)) == 0:
         try:  # held until the process ends: a second run into it stops
             args.work_dir_lock = lock_work_dir(cfg.work_dir)
@@ -126,6 +130,15 @@ def run(args: argparse.Namespace) -> None:
         if checkpoint:
             cfg.load_from = checkpoint
             print_log(message, logger='current')
+    taken = split_from_checkpoint(cfg)
+    if taken:
+        print_log(
+            f'InfoPro: split_points={taken[1]} as recorded in {taken[0]}, '
+            f'which this run continues from (not measured again).',
+            logger='current')
+    # mmseg's modules check their settings when the Runner builds them: a
+    # mistake stops here, before the work dir is touched.
+    build_model_shapes(cfg)
     try:
         message = prepare_work_dir(cfg.work_dir, args.resume, args.overwrite,
                                    cfg.get('load_from'),
@@ -134,12 +147,6 @@ def run(args: argparse.Namespace) -> None:
         sys.exit(f'error: {e}')
     if message:
         print_log(message, logger='current', level=logging.WARNING)
-    taken = split_from_checkpoint(cfg)
-    if taken:
-        print_log(
-            f'InfoPro: split_points={taken[1]} as recorded in {taken[0]}, '
-            f'which this run continues from (not measured again).',
-            logger='current')
     if args.resume and cfg.get('load_from'):
         problem = resume_mismatch(cfg, cfg.load_from)
         if problem:

@@ -239,14 +239,63 @@ def check_dataset_cfg(cfg: ConfigDict,
     return len(pairs)
 
 
+def _leaf_datasets(cfg: ConfigDict) -> List[ConfigDict]:
+    """The datasets inside wrappers (``dataset``/``datasets``)."""
+    if 'datasets' in cfg:
+        return [d for c in cfg['datasets'] for d in _leaf_datasets(c)]
+    if 'dataset' in cfg:
+        return _leaf_datasets(cfg['dataset'])
+    return [cfg]
+
+
+def _check_heads_classes(model: ConfigDict, dataset: ConfigDict,
+                         name: str) -> None:
+    """Every head of ``model`` predicts the classes of ``dataset``: a label
+    beyond a head's classes is an IndexError on the CPU and a device-side
+    assert on a GPU, at the first step; a head with more classes than the
+    dataset is scored on them by no metric."""
+    classes = _dataset_args(dataset)['num_classes']
+    for key in ('decode_head', 'auxiliary_head', 'local_head'):
+        heads = model.get(key) or []
+        for i, head in enumerate(heads if isinstance(heads, list) else
+                                 [heads]):
+            given = head.get('num_classes')
+            if given is not None and given != classes:
+                where = f'model.{key}' + (f'[{i}]' if isinstance(
+                    heads, list) else '')
+                raise DatasetCheckError(
+                    f'{where}.num_classes={given}, but {name} '
+                    f'({dataset["type"]}) has {classes} classes. Set '
+                    f'num_classes={classes} in every head (decode_head, '
+                    f'auxiliary_head, local_head), or give the dataset the '
+                    f'classes the model predicts (metainfo=dict('
+                    f'classes=...)).')
+
+
 def check_dataloader_cfgs(cfg: ConfigDict,
                           loaders: Tuple[str, ...],
                           check_content: bool = True) -> None:
-    """Run :func:`check_dataset_cfg` on the datasets of the named
-    dataloaders of a full config (those that are set)."""
+    """Check the named dataloaders of a full config (those that are set):
+    ``batch_size`` and ``num_workers``, that the model's heads predict the
+    dataset's classes, and :func:`check_dataset_cfg` on each dataset.
+
+    Raises:
+        DatasetCheckError: Naming the setting or file and the fix.
+    """
     for loader in loaders:
-        if cfg.get(loader):
-            check_dataset_cfg(
-                cfg[loader].dataset,
-                name=f'{loader}.dataset',
-                check_content=check_content)
+        loader_cfg = cfg.get(loader)
+        if not loader_cfg:
+            continue
+        for key, least in (('batch_size', 1), ('num_workers', 0)):
+            value = loader_cfg.get(key, least)
+            if not isinstance(value, int) or value < least:
+                raise DatasetCheckError(
+                    f'{loader}.{key} must be an integer >= {least}, got '
+                    f'{value!r}.')
+        for dataset in _leaf_datasets(loader_cfg.dataset):
+            _check_heads_classes(cfg.get('model') or {}, dataset,
+                                 f'{loader}.dataset')
+        check_dataset_cfg(
+            loader_cfg.dataset,
+            name=f'{loader}.dataset',
+            check_content=check_content)

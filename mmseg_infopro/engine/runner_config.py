@@ -1,22 +1,52 @@
 """Config loading shared by tools/train.py and tools/test.py."""
+import argparse
 import copy
 import os
 import os.path as osp
 from typing import Optional, Tuple
 
 import torch
-from mmengine.config import Config
+import torch.nn as nn
+from mmengine.config import Config, DictAction
 from mmengine.runner import find_latest_checkpoint
 from mmseg.registry import MODELS
 
 from ..models.segmentors.infopro_encoder_decoder import DEFAULT_BALANCE_BATCH
-from ..models.utils import weights_not_loaded
+from ..models.utils import ConfigError, weights_not_loaded
 from .checkpoint_file import CheckpointError, load_checkpoint_file
+from .output_files import check_output_folder
 
 __all__ = [
-    'load_runner_config', 'balance_shape_mismatch', 'split_from_checkpoint',
+    'CfgOptionsAction', 'load_runner_config', 'build_model_shapes',
+    'missing_weight_file', 'balance_shape_mismatch', 'split_from_checkpoint',
     'resume_mismatch'
 ]
+
+#: What a config file or a ``--cfg-options`` merge raises for the user's
+#: mistakes (syntax, a missing ``_base_``, a dict over a number, ...).
+_CONFIG_LOAD_ERRORS = (SyntaxError, OSError, TypeError, KeyError, NameError,
+                       ValueError)
+#: What mmseg's modules raise for settings they refuse while being built.
+_MODEL_BUILD_ERRORS = (KeyError, TypeError, ValueError, AssertionError,
+                       IndexError)
+
+
+class CfgOptionsAction(DictAction):
+    """mmengine's ``DictAction`` for ``--cfg-options``, which stops with one
+    ``error:`` line (exit code 1) on an item that is not ``KEY=VALUE``
+    (``model.backbone.depth = 50`` with spaces) instead of a traceback."""
+
+    def __call__(self,
+                 parser: argparse.ArgumentParser,
+                 namespace: argparse.Namespace,
+                 values,
+                 option_string: Optional[str] = None) -> None:
+        for item in values or []:
+            if '=' not in item or item.startswith('='):
+                parser.exit(
+                    1, f'error: {option_string}: {item!r} is not KEY=VALUE '
+                    f'(no spaces around "="; quote values with spaces).\n')
+        super().__call__(parser, namespace, values, option_string)
 
 
 def load_runner_config(path: str,
@@ -39,6 +69,9 @@ def load_runner_config(path: str,
 
     Raises:
         ValueError: For ``--launcher pytorch`` outside torchrun.
+        ConfigError: When the file or ``cfg_options`` do not load, naming
+            the exception (``--debug`` in the tools shows its traceback).
+        OutputError: When the work dir is a file or cannot be written.
     """
     if launcher == 'pytorch' and 'RANK' not in os.environ:
         raise ValueError(
@@ -46,10 +79,15 @@ def load_runner_config(path: str,
             'with `bash tools/dist_train.sh CONFIG GPUS` (or dist_test.sh), '
             'or `torchrun --nproc_per_node=GPUS tools/train.py CONFIG '
             '--launcher pytorch`; for one process use --launcher none.')
-    cfg = Config.fromfile(path)
+    try:
+        cfg = Config.fromfile(path)
+        if cfg_options:
+            cfg.merge_from_dict(cfg_options)
+    except _CONFIG_LOAD_ERRORS as e:
+        where = 'with --cfg-options ' if cfg_options else ''
+        raise ConfigError(f'config {path} does not load {where}'
+                          f'({type(e).__name__}: {e}).') from e
     cfg.launcher = launcher
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader_cfg = cfg.get(loader)
         if loader_cfg and loader_cfg.get('num_workers') == 0 and \
@@ -61,7 +99,56 @@ def load_runner_config(path: str,
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(path))[0])
+    check_output_folder(cfg.work_dir,
+                        '--work-dir' if work_dir is not None else 'work_dir')
     return cfg
+
+
+def build_model_shapes(cfg: Config) -> nn.Module:
+    """Build ``cfg.model`` with its weights on the meta device (shapes
+    only), to check the model settings before a Runner starts.
+
+    Raises:
+        ConfigError: When an mmseg module refuses its settings (an unknown
+            type, ``depth=7``, an argument it does not take, ...), with
+            mmseg's message.
+    """
+    try:
+        try:
+            with torch.device('meta'):
+                return MODELS.build(copy.deepcopy(cfg.model))
+        except RuntimeError:  # a module that computes with its tensors (MiT)
+            return MODELS.build(copy.deepcopy(cfg.model))
+    except ConfigError:
+        raise
+    except _MODEL_BUILD_ERRORS as e:
+        raise ConfigError(f'model: cannot be built from the config '
+                          f'({type(e).__name__}: {e}).') from e
+
+
+def missing_weight_file(cfg: Config) -> Optional[str]:
+    """Why the pretrained weights the model starts from cannot load, or None.
+
+    ``model.pretrained``, ``model.backbone.pretrained`` and a backbone
+    ``init_cfg=dict(type='Pretrained', checkpoint=...)`` name a file that
+    mmengine opens only in ``init_weights``, after the Runner is built (a
+    traceback at start). Addresses with ``://`` are mmengine's to fetch.
+    """
+    model = cfg.get('model') or {}
+    backbone = model.get('backbone') or {}
+    init_cfg = backbone.get('init_cfg') or {}
+    named = [('model.pretrained', model.get('pretrained')),
+             ('model.backbone.pretrained', backbone.get('pretrained'))]
+    if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
+        named.append(('model.backbone.init_cfg.checkpoint',
+                      init_cfg.get('checkpoint')))
+    for key, path in named:
+        if isinstance(path, str) and '://' not in path and \
+                not osp.isfile(path):
+            return (f'{key}: {path} does not exist. Give the path of the '
+                    f'weights file, an address mmengine fetches '
+                    f'(open-mmlab://..., https://...), or None.')
+    return None
 
 
 def balance_shape_mismatch(cfg: Config) -> Optional[str]:
@@ -184,11 +271,7 @@ def resume_mismatch(cfg: Config, checkpoint: str) -> Optional[str]:
     Returns:
         str | None: The weights that differ and the settings to restore.
     """
-    try:
-        with torch.device('meta'):
-            model = MODELS.build(copy.deepcopy(cfg.model))
-    except RuntimeError:  # a module that computes with its tensors (MiT)
-        model = MODELS.build(copy.deepcopy(cfg.model))
+    model = build_model_shapes(cfg)
     try:
         saved = load_checkpoint_file(checkpoint).get('state_dict', {})
     except CheckpointError:

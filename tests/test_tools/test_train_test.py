@@ -12,6 +12,14 @@ import pytest
 import torch
 
 
+def assert_one_error_line(proc, message):
+    """The tool stopped as on a user's mistake: exit code 1 and one
+    ``error:`` line holding ``message``."""
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr[-2000:]
+    assert lines[0].startswith('error: ') and message in lines[0], lines[0]
+
+
 def test_train_runs_infopro_and_evaluates(trained):
     log = trained['log']
     for key in ('local1.task.loss_ce', 'local1.loss_recon', 'decode.loss_ce',
@@ -261,15 +269,72 @@ def test_resume_where_no_checkpoint_loads_says_what_to_do(
     (['model.backbone.num_local_modules=12'], 'exceeds the 9 elements'),
     (['model.local_head.loss_recon_weight=-1'], 'must be >= 0'),
     (['model.local_head.recon_weight=2'], "Did you mean 'loss_recon_weight'"),
+    # mmseg's own checks, raised while the model is built.
+    (['model.backbone.depth=7'], 'invalid depth 7 for resnet'),
+    (['model.backbone.type=ResNetV1x'], 'ResNetV1x'),
+    # Labels of 19 classes into a head of 5: an IndexError on the CPU, a
+    # device-side assert on a GPU, at the first step.
+    (['model.decode_head.num_classes=5'], 'num_classes=5'),
+    (['train_dataloader.batch_size=0'], 'train_dataloader.batch_size'),
+    (['model.pretrained=/nonexistent/resnet18_v1c.pth'],
+     '/nonexistent/resnet18_v1c.pth does not exist'),
 ])
 def test_config_mistakes_stop_with_one_error_line(trained, tmp_path, run_tool,
                                                   options, message):
     proc = run_tool('tools/train.py', trained['cfg'], '--work-dir',
                     str(tmp_path / 'wd'), '--cfg-options', *options,
                     check=False)
-    lines = proc.stderr.strip().splitlines()
-    assert proc.returncode == 1 and len(lines) == 1, proc.stderr[-2000:]
-    assert lines[0].startswith('error: ') and message in lines[0]
+    assert_one_error_line(proc, message)
+
+
+def test_config_file_and_work_dir_mistakes_are_one_error_line(
+        trained, tmp_path, run_tool):
+    a_file = tmp_path / 'a_file'
+    a_file.write_text('keep me')
+    broken = tmp_path / 'broken.py'
+    broken.write_text(f"_base_ = '{trained['cfg']}'\nmodel = dict(\n")
+    orphan = tmp_path / 'orphan.py'
+    orphan.write_text("_base_ = './nope.py'\n")
+    checkpoint = [trained['ckpt']]
+    for tool, extra in (('tools/train.py', []), ('tools/test.py', checkpoint)):
+        for cfg, flags, message in (
+            (trained['cfg'], ['--work-dir', str(a_file)], 'is a file'),
+            (str(broken), ['--work-dir', str(tmp_path / 'wd')],
+             'SyntaxError'),
+            (str(orphan), ['--work-dir', str(tmp_path / 'wd')], 'nope.py'),
+            (trained['cfg'], ['--work-dir', str(tmp_path / 'wd'),
+                              '--cfg-options', 'model.backbone.depth.x=1'],
+             'cannot inherit'),
+            (trained['cfg'], ['--work-dir', str(tmp_path / 'wd'),
+                              '--cfg-options', 'model.backbone.depth', '=',
+                              '50'], "'model.backbone.depth' is not KEY="),
+        ):
+            proc = run_tool(tool, cfg, *extra, *flags, check=False)
+            assert_one_error_line(proc, message)
+    assert a_file.read_text() == 'keep me'
+
+
+def test_test_tool_stops_on_test_settings_that_cannot_work(
+        trained, tmp_path, run_tool):
+    taken = tmp_path / 'taken'
+    taken.write_text('keep me')
+    for flags, message in (
+        (['--cfg-options', 'test_dataloader.batch_size=0'],
+         'test_dataloader.batch_size'),
+        (['--tta', '--cfg-options', 'tta_pipeline=None'], 'tta_pipeline'),
+        (['--cfg-options', 'model.backbone.depth=7'], 'invalid depth 7'),
+        (['--show-dir', str(taken)], f'--show-dir {taken} is a file'),
+        (['--show-dir', 'x', '--show-interval', '0'],
+         '--show-interval must be >= 1'),
+        (['--show-dir', 'x', '--cfg-options',
+          'default_hooks.visualization.type=CheckpointHook'],
+         'type SegVisualizationHook'),
+    ):
+        proc = run_tool('tools/test.py', trained['cfg'], trained['ckpt'],
+                        '--work-dir', str(tmp_path / 'wd'), *flags,
+                        check=False)
+        assert_one_error_line(proc, message)
+    assert taken.read_text() == 'keep me'
 
 
 def test_test_tool_and_debug_on_a_config_mistake(trained, tmp_path,
@@ -279,9 +344,7 @@ def test_test_tool_and_debug_on_a_config_mistake(trained, tmp_path,
     proc = run_tool('tools/test.py', trained['cfg'], trained['ckpt'],
                     '--work-dir', str(tmp_path / 'wd'), *options,
                     check=False)
-    lines = proc.stderr.strip().splitlines()
-    assert proc.returncode == 1 and len(lines) == 1, proc.stderr[-2000:]
-    assert lines[0].startswith('error: ') and 'strictly' in lines[0]
+    assert_one_error_line(proc, 'strictly')
     debug = run_tool('tools/train.py', trained['cfg'], '--work-dir',
                      str(tmp_path / 'wd'), '--debug', *options, check=False)
     assert debug.returncode == 1 and 'Traceback' in debug.stderr
@@ -383,10 +446,8 @@ def test_resume_after_a_model_change_says_what_differs(
     proc = run_tool('tools/train.py', trained['cfg'], '--work-dir',
                     str(work_dir), '--resume', '--cfg-options', change,
                     check=False)
-    lines = proc.stderr.strip().splitlines()
-    assert proc.returncode == 1 and len(lines) == 1, proc.stderr[-2000:]
-    assert lines[0].startswith('error: --resume: ') and names in lines[0]
-    assert 'undo the change' in lines[0]
+    assert_one_error_line(proc, 'error: --resume: ')
+    assert names in proc.stderr and 'undo the change' in proc.stderr
 
 
 def test_show_dir_draws_every_test_image_from_the_test_split_alone(
@@ -424,27 +485,6 @@ def test_show_dir_draws_every_test_image_from_the_test_split_alone(
                   for p in absolute.rglob('*.*')) == images[1::2]
 
 
-def test_show_options_are_checked_before_testing(trained, tmp_path,
-                                                 run_tool):
-    taken = tmp_path / 'taken'
-    taken.write_text('keep me')
-    for flags, message in (
-        (['--show-dir', str(taken)], f'--show-dir {taken} is a file'),
-        (['--show-dir', 'x', '--show-interval', '0'],
-         '--show-interval must be >= 1'),
-        (['--show-dir', 'x', '--cfg-options',
-          'default_hooks.visualization.type=CheckpointHook'],
-         'type SegVisualizationHook'),
-    ):
-        proc = run_tool('tools/test.py', trained['cfg'], trained['ckpt'],
-                        '--work-dir', str(tmp_path / 'wd'), *flags,
-                        check=False)
-        lines = proc.stderr.strip().splitlines()
-        assert proc.returncode == 1 and len(lines) == 1, proc.stderr[-2000:]
-        assert lines[0].startswith('error: ') and message in lines[0]
-    assert taken.read_text() == 'keep me'
-
-
 def test_out_and_show_dir_never_write_over_the_test_set(
         trained, tmp_path, run_tool):
     """--out names each label map after its image (mmseg's IoUMetric), and
@@ -468,8 +508,6 @@ def test_out_and_show_dir_never_write_over_the_test_set(
                         '--cfg-options',
                         f'test_dataloader.dataset.data_root={root}',
                         check=False)
-        lines = proc.stderr.strip().splitlines()
-        assert proc.returncode == 1 and len(lines) == 1, proc.stderr[-2000:]
-        assert lines[0].startswith('error: ') and str(written) in lines[0]
-        assert 'is an input of the test' in lines[0]
+        assert_one_error_line(proc, f'would replace {written}, which is an '
+                              f'input of the test')
     assert [p.read_bytes() for p in images] == before
