@@ -9,10 +9,14 @@ import argparse
 import os.path as osp
 import sys
 
+import cv2
+import torch
 from mmseg.apis import inference_model, init_model, show_result_pyplot
 
 import mmseg_infopro  # noqa: F401  (registers the InfoPro modules)
-from mmseg_infopro.engine import OutputError, check_output_file
+from mmseg_infopro.engine import (CheckpointError, OutputError,
+                                  build_model_shapes, check_output_file,
+                                  load_checkpoint_file, load_config)
 from mmseg_infopro.models.utils import ConfigError
 
 
@@ -46,6 +50,17 @@ def main() -> None:
             sys.exit(f'error: {name} {getattr(args, name)!r} does not exist.')
     if not 0 < args.opacity <= 1:
         sys.exit(f'error: --opacity must be in (0, 1], got {args.opacity}.')
+    try:
+        device = torch.device(args.device)
+    except RuntimeError as e:
+        sys.exit(f'error: --device {args.device!r}: {e}')
+    if device.type == 'cuda' and (device.index or 0) >= (
+            torch.cuda.device_count()):
+        sys.exit(f'error: --device {args.device}, but torch sees '
+                 f'{torch.cuda.device_count()} CUDA device(s); use '
+                 f'--device cpu or another index.')
+    if cv2.imread(args.img) is None:
+        sys.exit(f'error: img {args.img!r} is not an image that decodes.')
     if args.out_file:
         try:
             check_output_file(
@@ -55,9 +70,12 @@ def main() -> None:
         except OutputError as e:
             sys.exit(f'error: --out-file {e}')
     try:
-        model = init_model(args.config, args.checkpoint, device=args.device)
+        cfg = load_config(args.config)
+        build_model_shapes(cfg)  # mmseg's setting checks, as one line
+        load_checkpoint_file(args.checkpoint)
+        model = init_model(cfg, args.checkpoint, device=args.device)
         result = inference_model(model, args.img)
-    except ConfigError as e:  # a setting's mistake, not a bug
+    except (ConfigError, CheckpointError) as e:  # the user's, not a bug
         sys.exit(f'error: {e}')
     show_result_pyplot(
         model,

@@ -12,7 +12,6 @@ growth of the peak resident set (VmHWM, reset first) over the resident set
 before the timed iterations, with ``MALLOC_MMAP_THRESHOLD_=131072`` set for
 the process so that freed activations leave the resident set.
 """
-import argparse
 import contextlib
 import json
 import os
@@ -28,8 +27,8 @@ import torch
 from .memory_tracker import MemoryTracker, ModulePeaks
 
 __all__ = [
-    'parse_case', 'build_case_config', 'measure_case', 'run_case',
-    'environment'
+    'parse_case', 'build_case_config', 'check_case_config', 'measure_case',
+    'run_case', 'environment'
 ]
 
 RESULT_TAG = 'TRAIN_MEMORY_RESULT '
@@ -78,12 +77,11 @@ def build_case_config(config: str,
     balanced for ``batch`` images of it (``model.balance_shape``), i.e. as a
     config written for that batch and crop would be.
     """
-    from mmengine.config import Config, ConfigDict
+    from mmengine.config import ConfigDict
 
+    from mmseg_infopro.engine import load_config
     from mmseg_infopro.models.utils import to_plain_model_cfg
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    cfg = load_config(config, cfg_options)
     if case['k'] == 0:
         cfg.model = ConfigDict(to_plain_model_cfg(cfg.model))
     else:
@@ -94,6 +92,19 @@ def build_case_config(config: str,
     cfg.model.data_preprocessor.size = tuple(crop)
     cfg.model.backbone.with_cp = case['cp']
     return cfg
+
+
+def check_case_config(config: str, cfg_options: Sequence[str] = ()) -> None:
+    """Check, before any case is measured in its process, that ``config``
+    loads with ``cfg_options`` (``key=value`` items) and that its model
+    builds (on the meta device).
+
+    Raises:
+        ConfigError: Naming the mistake, as ``tools/train.py`` would.
+    """
+    from mmseg_infopro.engine import (build_model_shapes, load_config,
+                                      parse_cfg_options)
+    build_model_shapes(load_config(config, parse_cfg_options(cfg_options)))
 
 
 def measure_case(config: str,
@@ -302,13 +313,9 @@ def environment(device: str) -> Dict:
 
 
 def _main() -> None:
-    from mmengine.config import DictAction
+    from mmseg_infopro.engine import parse_cfg_options
     job = json.loads(sys.argv[1])
-    options = {}
-    if job['cfg_options']:
-        parser = argparse.ArgumentParser()
-        parser.add_argument('--o', nargs='+', action=DictAction)
-        options = parser.parse_args(['--o', *job['cfg_options']]).o
+    options = parse_cfg_options(job['cfg_options'])
     try:
         result = measure_case(job['config'], job['spec'], job['batch'],
                               job['crop'], job['device'], job['iters'],

@@ -1,9 +1,10 @@
-"""Config loading shared by tools/train.py and tools/test.py."""
+"""Config loading and checks shared by the tools (train, test, demo,
+benchmarks, converter): one `error:` line for a user's mistake."""
 import argparse
 import copy
 import os
 import os.path as osp
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -17,7 +18,8 @@ from .checkpoint_file import CheckpointError, load_checkpoint_file
 from .output_files import check_output_folder
 
 __all__ = [
-    'CfgOptionsAction', 'load_runner_config', 'build_model_shapes',
+    'CfgOptionsAction', 'parse_cfg_options', 'load_config',
+    'load_runner_config', 'build_model_shapes',
     'missing_weight_file', 'balance_shape_mismatch', 'split_from_checkpoint',
     'resume_mismatch'
 ]
@@ -31,22 +33,60 @@ _MODEL_BUILD_ERRORS = (KeyError, TypeError, ValueError, AssertionError,
                        IndexError)
 
 
-class CfgOptionsAction(DictAction):
-    """mmengine's ``DictAction`` for ``--cfg-options``, which stops with one
-    ``error:`` line (exit code 1) on an item that is not ``KEY=VALUE``
-    (``model.backbone.depth = 50`` with spaces) instead of a traceback."""
+def parse_cfg_options(items: Sequence[str]) -> dict:
+    """``--cfg-options`` items (``key=value``, mmengine's syntax) as the
+    dict ``Config.merge_from_dict`` takes.
+
+    Raises:
+        ConfigError: For an item that is not ``KEY=VALUE``
+            (``model.backbone.depth = 50`` with spaces).
+    """
+    for item in items:
+        if '=' not in item or item.startswith('='):
+            raise ConfigError(f'{item!r} is not KEY=VALUE (no spaces around '
+                              f'"="; quote values with spaces).')
+    if not items:
+        return {}
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument('--o', nargs='+', action=DictAction)
+    return parser.parse_args(['--o', *items]).o
+
+
+class CfgOptionsAction(argparse.Action):
+    """``--cfg-options`` as mmengine's ``DictAction`` parses it, stopping
+    with one ``error:`` line (exit code 1) on an item that is not
+    ``KEY=VALUE`` instead of a traceback."""
 
     def __call__(self,
                  parser: argparse.ArgumentParser,
                  namespace: argparse.Namespace,
                  values,
                  option_string: Optional[str] = None) -> None:
-        for item in values or []:
-            if '=' not in item or item.startswith('='):
-                parser.exit(
-                    1, f'error: {option_string}: {item!r} is not KEY=VALUE '
-                    f'(no spaces around "="; quote values with spaces).\n')
-        super().__call__(parser, namespace, values, option_string)
+        try:
+            options = parse_cfg_options(values or [])
+        except ConfigError as e:
+            parser.exit(1, f'error: {option_string}: {e}\n')
+        earlier = getattr(namespace, self.dest, None) or {}
+        setattr(namespace, self.dest, {**earlier, **options})
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """``Config.fromfile(path)`` with ``cfg_options`` merged.
+
+    Raises:
+        ConfigError: When the file (or a ``_base_``) does not load or the
+            options do not merge, naming the exception (``--debug`` in the
+            tools shows its traceback).
+    """
+    try:
+        cfg = Config.fromfile(path)
+        if cfg_options:
+            cfg.merge_from_dict(cfg_options)
+    except _CONFIG_LOAD_ERRORS as e:
+        where = 'with --cfg-options ' if cfg_options else ''
+        raise ConfigError(f'config {path} does not load {where}'
+                          f'({type(e).__name__}: {e}).') from e
+    return cfg
 
 
 def load_runner_config(path: str,
@@ -79,14 +119,7 @@ def load_runner_config(path: str,
             'with `bash tools/dist_train.sh CONFIG GPUS` (or dist_test.sh), '
             'or `torchrun --nproc_per_node=GPUS tools/train.py CONFIG '
             '--launcher pytorch`; for one process use --launcher none.')
-    try:
-        cfg = Config.fromfile(path)
-        if cfg_options:
-            cfg.merge_from_dict(cfg_options)
-    except _CONFIG_LOAD_ERRORS as e:
-        where = 'with --cfg-options ' if cfg_options else ''
-        raise ConfigError(f'config {path} does not load {where}'
-                          f'({type(e).__name__}: {e}).') from e
+    cfg = load_config(path, cfg_options)
     cfg.launcher = launcher
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader_cfg = cfg.get(loader)

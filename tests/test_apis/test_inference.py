@@ -76,6 +76,27 @@ def test_image_demo_writes_an_overlay(trained, tmp_path, run_tool):
     assert img.read_bytes() == open(val_image(trained), 'rb').read()
 
 
+def test_image_demo_mistakes_are_one_error_line(trained, tmp_path,
+                                                run_tool):
+    junk = tmp_path / 'junk.png'
+    junk.write_bytes(b'not an image nor a checkpoint')
+    img, cfg, ckpt = val_image(trained), trained['cfg'], trained['ckpt']
+    broken = tmp_path / 'broken.py'
+    broken.write_text(f"_base_ = '{cfg}'\nmodel = dict(backbone=dict("
+                      f"depth=7))\n")
+    for args, message in (
+        ([img, cfg, str(junk)], 'is not a checkpoint that loads'),
+        ([str(junk), cfg, ckpt], 'is not an image that decodes'),
+        ([img, str(broken), ckpt], 'invalid depth 7'),
+        ([img, cfg, ckpt, '--device', 'cuda:99'], 'CUDA device(s)'),
+    ):
+        proc = run_tool('demo/image_demo.py', *args, '--out-file',
+                        str(tmp_path / 'out.png'), check=False)
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 1 and len(lines) == 1, proc.stderr[-2000:]
+        assert lines[0].startswith('error: ') and message in lines[0]
+
+
 def test_slide_inference_through_the_api(trained):
     from mmseg.apis import inference_model, init_model
     model = init_model(trained['cfg'], trained['ckpt'], device='cpu')

@@ -56,6 +56,34 @@ def test_bad_case_is_refused(run_tool, spec):
     assert proc.returncode != 0 and spec in proc.stderr
 
 
+@pytest.mark.parametrize('tool', ['benchmark_memory.py', 'fit.py'])
+@pytest.mark.parametrize('args, message', [
+    (['nope.py'], 'config nope.py does not load (FileNotFoundError'),
+    ([DEMO, '--cfg-options', 'model.backbone.depth=7'],
+     'invalid depth 7 for resnet'),
+    ([DEMO, '--cfg-options', 'model.backbone.depth', '=', '18'],
+     "'model.backbone.depth' is not KEY=VALUE"),
+])
+def test_config_mistakes_stop_before_measuring(run_tool, tool, args,
+                                               message):
+    """Before: a traceback, or one per case from its process."""
+    extra = ['--budget', '1GB', '--device', 'cpu'] if tool == 'fit.py' else []
+    proc = run_tool(f'tools/analysis/{tool}', *args, *extra, check=False)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr[-2000:]
+    assert lines[0].startswith('error: ') and message in lines[0]
+
+
+@pytest.mark.parametrize('tool, args', [
+    ('benchmark_memory.py', ['--crop', '0', '0']),
+    ('fit.py', ['--budget', '1GB', '--device', 'cpu', '--crops', '0x0']),
+])
+def test_empty_crops_are_refused(run_tool, tool, args):
+    proc = run_tool(f'tools/analysis/{tool}', DEMO, *args, check=False)
+    assert proc.returncode == 2 and 'Traceback' not in proc.stderr
+    assert 'crop' in proc.stderr.splitlines()[-1]
+
+
 def test_plot_memory_writes_a_png(repo_root, tmp_path, run_python, run_tool):
     report = dict(
         batch=2,

@@ -99,3 +99,18 @@ def test_export_never_writes_over_its_inputs(trained, tmp_path, run_tool):
         assert 'Traceback' not in proc.stderr
     assert (src.read_bytes(), cfg.read_bytes()) == before
     assert not (tmp_path / 'plain.pth').exists()
+
+
+def test_a_config_that_does_not_load_stops_the_export(trained, tmp_path,
+                                                      run_tool):
+    """Before, --config was read only after the checkpoint was written,
+    and not at all without --out-config (exit 0)."""
+    dst = tmp_path / 'plain.pth'
+    for more in ([], ['--out-config', str(tmp_path / 'plain.py')]):
+        proc = run_tool('tools/model_converters/infopro2mmseg.py',
+                        trained['ckpt'], str(dst), '--config',
+                        str(tmp_path / 'nope.py'), *more, check=False)
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 1 and len(lines) == 1, proc.stderr[-2000:]
+        assert lines[0].startswith('error: config ') and 'nope.py' in lines[0]
+    assert not dst.exists()

@@ -27,10 +27,12 @@ import sys
 from typing import Dict, List
 
 import torch
-from mmengine.config import Config
 
-from mmseg_infopro.analysis import environment, parse_case, run_case
-from mmseg_infopro.engine import OutputError, check_output_file
+from mmseg_infopro.analysis import (check_case_config, environment, parse_case,
+                                    run_case)
+from mmseg_infopro.engine import (OutputError, check_output_file, load_config,
+                                  parse_cfg_options, replaced_atomically)
+from mmseg_infopro.models.utils import ConfigError
 
 
 def parse_args() -> argparse.Namespace:
@@ -80,8 +82,10 @@ def parse_args() -> argparse.Namespace:
         default=[],
         help='config overrides, key=value (mmseg syntax)')
     args = parser.parse_args()
-    if args.batch < 1 or args.iters < 1 or args.warmup < 0:
-        parser.error('--batch and --iters must be >= 1, --warmup >= 0')
+    if args.batch < 1 or args.iters < 1 or args.warmup < 0 or min(
+            args.crop) < 1:
+        parser.error('--batch, --iters and --crop must be >= 1, --warmup '
+                     '>= 0')
     if args.device == 'cuda' and not torch.cuda.is_available():
         parser.error('--device cuda but torch sees no CUDA device')
     return args
@@ -127,18 +131,22 @@ def format_module_table(results: List[Dict]) -> str:
 
 def main() -> None:
     args = parse_args()
-    if args.out:
-        try:  # before minutes of measuring
+    try:  # before minutes of measuring
+        check_case_config(args.config, args.cfg_options)
+        if args.out:
             check_output_file(
                 args.out, (args.config, ), overwrite=True, makes_folder=True)
-        except OutputError as e:
-            sys.exit(f'error: --out {e}')
+    except ConfigError as e:
+        sys.exit(f'error: {e}')
+    except OutputError as e:
+        sys.exit(f'error: --out {e}')
     if args.cases:
         specs = args.cases
     else:
         head = 'e2e' if args.e2e else 'k' + str(
             args.num_local_modules
-            or Config.fromfile(args.config).model.backbone.num_local_modules)
+            or load_config(args.config, parse_cfg_options(
+                args.cfg_options)).model.backbone.num_local_modules)
         specs = [
             head + ('+cp' if args.with_cp else '') +
             ('+amp' if args.amp else '')
@@ -170,7 +178,7 @@ def main() -> None:
             environment=environment(args.device),
             results=results)
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        with open(args.out, 'w') as f:
+        with replaced_atomically(args.out) as tmp, open(tmp, 'w') as f:
             json.dump(report, f, indent=2)
         print(f'wrote {args.out}')
     print(format_table(results))

@@ -25,8 +25,11 @@ from typing import Dict, List, Tuple
 
 import torch
 
-from mmseg_infopro.analysis import environment, parse_case, run_case
-from mmseg_infopro.engine import OutputError, check_output_file
+from mmseg_infopro.analysis import (check_case_config, environment, parse_case,
+                                    run_case)
+from mmseg_infopro.engine import (OutputError, check_output_file,
+                                  replaced_atomically)
+from mmseg_infopro.models.utils import ConfigError
 
 UNITS = {'': 1, 'B': 1, 'KB': 2**10, 'MB': 2**20, 'GB': 2**30, 'TB': 2**40}
 
@@ -42,7 +45,7 @@ def parse_budget(text: str) -> int:
 
 
 def parse_crop(text: str) -> Tuple[int, int]:
-    match = re.fullmatch(r'(\d+)x(\d+)', text)
+    match = re.fullmatch(r'([1-9]\d*)x([1-9]\d*)', text)
     if not match:
         raise ValueError(f'crop {text!r} must look like 512x1024 (HxW).')
     return int(match.group(1)), int(match.group(2))
@@ -171,12 +174,15 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    if args.out:
-        try:  # before minutes of measuring
+    try:  # before minutes of measuring
+        check_case_config(args.config, args.cfg_options)
+        if args.out:
             check_output_file(
                 args.out, (args.config, ), overwrite=True, makes_folder=True)
-        except OutputError as e:
-            sys.exit(f'error: --out {e}')
+    except ConfigError as e:
+        sys.exit(f'error: {e}')
+    except OutputError as e:
+        sys.exit(f'error: --out {e}')
     prober = Prober(args, args.budget_bytes)
     amps = {'both': [False, True], 'on': [True], 'off': [False]}[args.amp]
     table = {}
@@ -197,7 +203,7 @@ def main() -> None:
         print(f'| {spec} | ' + ' | '.join(str(row[c]) for c in crops) + ' |')
     if args.out:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        with open(args.out, 'w') as f:
+        with replaced_atomically(args.out) as tmp, open(tmp, 'w') as f:
             json.dump(
                 dict(
                     config=args.config,

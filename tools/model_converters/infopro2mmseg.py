@@ -15,12 +15,13 @@ import os.path as osp
 import sys
 
 import torch
-from mmengine.config import Config, ConfigDict
+from mmengine.config import ConfigDict
 
 from mmseg_infopro.engine import (CheckpointError, OutputError,
                                   check_output_file, load_checkpoint_file,
-                                  replaced_atomically)
-from mmseg_infopro.models.utils import to_plain_model_cfg, to_plain_state_dict
+                                  load_config, replaced_atomically)
+from mmseg_infopro.models.utils import (ConfigError, to_plain_model_cfg,
+                                        to_plain_state_dict)
 
 
 def parse_args() -> argparse.Namespace:
@@ -60,8 +61,11 @@ def main() -> None:
     except OutputError as e:
         sys.exit(f'error: {e}')
     try:
+        # Read before anything is written: a config that does not load
+        # stops the export, not only the config's.
+        cfg = load_config(args.config) if args.config else None
         ckpt = load_checkpoint_file(args.src)
-    except CheckpointError as e:
+    except (ConfigError, CheckpointError) as e:
         sys.exit(f'error: {e}')
     state_dict = ckpt.get('state_dict', ckpt)
     plain = to_plain_state_dict(state_dict, args.drop_aux)
@@ -80,7 +84,6 @@ def main() -> None:
           f'tensors (' + (f'dropped {" and ".join(dropped)}' if dropped else
                           'nothing to drop: no local heads') + ')')
     if args.out_config:
-        cfg = Config.fromfile(args.config)
         cfg.model = ConfigDict(to_plain_model_cfg(cfg.model, args.drop_aux))
         cfg.pop('custom_imports', None)
         hooks = [
