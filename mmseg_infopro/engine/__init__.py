@@ -10,7 +10,8 @@ from .runner_config import (CfgOptionsAction, balance_shape_mismatch,
                             load_runner_config, missing_weight_file,
                             parse_cfg_options, resume_mismatch,
                             split_from_checkpoint)
-from .work_dir import lock_work_dir, prepare_work_dir, resume_checkpoint
+from .work_dir import (lock_work_dir, prepare_work_dir, resume_checkpoint,
+                       set_aside)
 
 __all__ = [
     'CheckpointError', 'load_checkpoint_file',
@@ -21,7 +22,8 @@ __all__ = [
     'load_runner_config', 'balance_shape_mismatch',
     'split_from_checkpoint',
     'resume_mismatch', 'build_model_shapes', 'missing_weight_file',
-    'prepare_work_dir', 'resume_checkpoint', 'lock_work_dir', 'OutputError',
+    'prepare_work_dir', 'resume_checkpoint', 'lock_work_dir', 'set_aside',
+    'OutputError',
     'check_output_file', 'check_output_folder', 'check_outputs_spare_inputs',
     'replaced_atomically'
 ]

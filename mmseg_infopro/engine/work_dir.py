@@ -6,12 +6,13 @@ import os
 import os.path as osp
 import re
 import time
-from typing import IO, List, Optional, Tuple
+from typing import IO, List, Optional, Sequence, Tuple
 
 from .checkpoint_file import CheckpointError, load_checkpoint_file
 
 __all__ = [
-    'earlier_checkpoints', 'set_aside_checkpoints', 'prepare_work_dir',
+    'earlier_checkpoints', 'set_aside', 'set_aside_checkpoints',
+    'prepare_work_dir',
     'resume_checkpoint', 'lock_work_dir'
 ]
 
@@ -25,19 +26,24 @@ def earlier_checkpoints(work_dir: str) -> List[str]:
     return sorted(found)
 
 
-def set_aside_checkpoints(work_dir: str) -> str:
-    """Move the earlier checkpoints into ``work_dir/replaced_<time>/``, so a
-    new run neither overwrites them nor leaves its own among older, later
-    ones.
+def set_aside(folder: str, paths: Sequence[str]) -> str:
+    """Move ``paths`` (directly in ``folder``) into
+    ``folder/replaced_<time>/``, so a new run neither overwrites them nor
+    leaves its own outputs among older ones.
 
     Returns:
         str: The folder they were moved to.
     """
-    target = osp.join(work_dir, time.strftime('replaced_%Y%m%d_%H%M%S'))
+    target = osp.join(folder, time.strftime('replaced_%Y%m%d_%H%M%S'))
     os.makedirs(target, exist_ok=True)
-    for path in earlier_checkpoints(work_dir):
+    for path in paths:
         os.replace(path, osp.join(target, osp.basename(path)))
     return target
+
+
+def set_aside_checkpoints(work_dir: str) -> str:
+    """:func:`set_aside` for the earlier checkpoints of ``work_dir``."""
+    return set_aside(work_dir, earlier_checkpoints(work_dir))
 
 
 def prepare_work_dir(work_dir: str,

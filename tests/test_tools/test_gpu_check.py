@@ -80,3 +80,15 @@ def test_steps_past_the_deadline_are_skipped(run_tool, tmp_path):
         'benchmark': dict(skipped='deadline'),
         'fit-24GB': dict(skipped='deadline')
     }
+    # A second check into the folder keeps the first one's results.
+    (out / 'train.log').write_text('an earlier run')
+    proc = run_tool('tools/analysis/gpu_check.py', '--out', str(out),
+                    '--device', 'cpu', '--steps', 'benchmark',
+                    '--deadline-s', '1')
+    (kept, ) = out.glob('replaced_*')
+    assert json.loads((kept / 'summary.json').read_text()) == summary
+    assert (kept / 'train.log').read_text() == 'an earlier run'
+    assert f'moved the earlier results to {kept}' in proc.stdout
+    assert json.loads((out / 'summary.json').read_text())['steps'] == {
+        'benchmark': dict(skipped='deadline')
+    }

@@ -26,7 +26,8 @@ users run, in the order they run it, after the memory benchmark:
 Writes ``OUT/<step>.json`` (the tool's own JSON, the training log's scalars
 or the test metrics), ``OUT/<step>.log`` and ``OUT/summary.json`` (per step:
 commands, exit code, seconds, skipped or timed out, and what the log shows:
-whether a split was measured, taken from a checkpoint, resumed). On the lent
+whether a split was measured, taken from a checkpoint, resumed); an earlier
+check's files there move to ``OUT/replaced_<time>/`` first. On the lent
 GPU machine (../shared/device/README.md)::
 
     . ./.whl/device_setup.sh && python3 tools/analysis/gpu_check.py --out $OUT
@@ -37,6 +38,7 @@ Example (here, a quick run of the same steps on the CPU, tiny settings):
         --cases e2e k2 --iters 2 --steps train test inference ddp test-ddp
 """
 import argparse
+import glob
 import importlib.util
 import json
 import os
@@ -283,6 +285,14 @@ def skip_reason(step: str, commands: Commands) -> Optional[str]:
 def main() -> None:
     args = parse_args()
     os.makedirs(args.out, exist_ok=True)
+    earlier = [
+        p for p in glob.glob(osp.join(args.out, '*'))
+        if osp.isfile(p) and p.endswith(('.json', '.log'))
+    ]
+    if earlier:  # an earlier check's results are kept, not overwritten
+        from mmseg_infopro.engine import set_aside
+        print(f'moved the earlier results to '
+              f'{set_aside(args.out, earlier)}', flush=True)
     deadline = time.time() + args.deadline_s
     tmp = tempfile.mkdtemp(prefix='gpu_check_')
     commands = Commands(args, tmp)
