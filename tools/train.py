@@ -117,7 +117,8 @@ def run(args: argparse.Namespace) -> None:
             args.work_dir_lock = lock_work_dir(cfg.work_dir)
         except ValueError as e:
             sys.exit(f'error: {e}')
-    signal.signal(signal.SIGTERM, _log_and_stop(cfg.work_dir))
+    for stop in _STOP_SIGNALS:
+        signal.signal(stop, _log_and_stop(cfg.work_dir))
     cfg.resume = args.resume
     if args.resume and not cfg.get('load_from'):
         # The checkpoint of this work dir, named (mmengine would take the
@@ -186,9 +187,14 @@ def run(args: argparse.Namespace) -> None:
     runner.train()
 
 
+#: A scheduler's stop or ``kill`` (exit 143), Ctrl-C (exit 130).
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
 def _log_and_stop(work_dir: str):
-    """A SIGTERM handler (a scheduler's stop, ``kill``) that logs the stop
-    and the checkpoint ``--resume`` will take, then exits 143."""
+    """A handler of the stop signals that logs the stop and the checkpoint
+    ``--resume`` will take, then exits 128 + the signal's number (a
+    traceback through the training loop for Ctrl-C otherwise)."""
 
     def stop(signum, frame) -> None:
         try:
@@ -209,7 +215,7 @@ def _log_and_stop(work_dir: str):
 
 def main() -> None:
     args = parse_args()
-    previous = signal.getsignal(signal.SIGTERM)
+    previous = {stop: signal.getsignal(stop) for stop in _STOP_SIGNALS}
     try:
         run(args)
     except ConfigError as e:  # a setting's mistake, not a bug
@@ -217,7 +223,8 @@ def main() -> None:
             raise
         sys.exit(f'error: {e} (--debug shows the traceback)')
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for stop, handler in previous.items():
+            signal.signal(stop, handler)
 
 
 if __name__ == '__main__':

@@ -398,25 +398,29 @@ def test_a_second_run_into_a_work_dir_in_use_is_refused(trained, tmp_path,
     lock_work_dir(str(work_dir)).close()  # the refused runs hold nothing
 
 
-def test_sigterm_is_logged_with_the_checkpoint_to_resume(
-        trained, tmp_path, run_tool):
+@pytest.mark.parametrize('name, code', [('SIGTERM', 143), ('SIGINT', 130)])
+def test_a_stop_signal_is_logged_with_the_checkpoint_to_resume(
+        trained, tmp_path, run_tool, name, code):
+    """SIGTERM: a scheduler's stop (before: exit 143 without a word);
+    SIGINT: Ctrl-C (before: a KeyboardInterrupt traceback)."""
     import signal
     import threading
     import time
+    stop = getattr(signal, name)
     work_dir = tmp_path / 'wd'
     received = []
 
     def fallback(*args):  # in place of pytest's default, which would end it
         received.append(args)
 
-    default = signal.signal(signal.SIGTERM, fallback)
+    default = signal.signal(stop, fallback)
 
     def stop_after_the_first_checkpoint():
         last = work_dir / 'last_checkpoint'
         deadline = time.time() + 120
         while not last.exists() and time.time() < deadline:
             time.sleep(0.05)
-        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), stop)
 
     threading.Thread(target=stop_after_the_first_checkpoint).start()
     try:  # long enough to be stopped while it trains
@@ -424,13 +428,13 @@ def test_sigterm_is_logged_with_the_checkpoint_to_resume(
                         str(work_dir), '--cfg-options',
                         'train_cfg.max_iters=100', check=False)
         # The tool's handler took the signal and gave the earlier back.
-        assert signal.getsignal(signal.SIGTERM) is fallback
+        assert signal.getsignal(stop) is fallback
     finally:
-        signal.signal(signal.SIGTERM, default)
+        signal.signal(stop, default)
     assert not received
-    assert proc.returncode == 143
+    assert proc.returncode == code, proc.stderr[-2000:]
     log = proc.stdout + proc.stderr
-    assert 'Stopped by signal SIGTERM' in log
+    assert f'Stopped by signal {name}' in log and 'Traceback' not in log
     assert f'--resume continues from {work_dir}/iter_2.pth' in log
 
 
