@@ -13,7 +13,7 @@ from mmengine.runner import find_latest_checkpoint
 from mmseg.registry import MODELS
 
 from ..models.segmentors.infopro_encoder_decoder import DEFAULT_BALANCE_BATCH
-from ..models.utils import ConfigError, weights_not_loaded
+from ..models.utils import ConfigError, check_model_keys, weights_not_loaded
 from .checkpoint_file import CheckpointError, load_checkpoint_file
 from .output_files import check_output_folder
 
@@ -155,6 +155,8 @@ def build_model_shapes(cfg: Config) -> nn.Module:
     except ConfigError:
         raise
     except _MODEL_BUILD_ERRORS as e:
+        if isinstance(e, TypeError):  # perhaps a key a module does not take
+            check_model_keys(cfg.model)
         raise ConfigError(f'model: cannot be built from the config '
                           f'({type(e).__name__}: {e}).') from e
 

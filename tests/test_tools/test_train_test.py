@@ -272,6 +272,10 @@ def test_resume_where_no_checkpoint_loads_says_what_to_do(
     # mmseg's own checks, raised while the model is built.
     (['model.backbone.depth=7'], 'invalid depth 7 for resnet'),
     (['model.backbone.type=ResNetV1x'], 'ResNetV1x'),
+    # Keys a module does not take, wherever in the model.
+    (['model.backbone.dept=18'], "backbone has no setting 'dept'"),
+    (['model.decode_head.dilation=(1,6,12,18)'], "Did you mean 'dilations'"),
+    (['model.balance_shap=(2,64,128)'], "Did you mean 'balance_shape'"),
     # Labels of 19 classes into a head of 5: an IndexError on the CPU, a
     # device-side assert on a GPU, at the first step.
     (['model.decode_head.num_classes=5'], 'num_classes=5'),

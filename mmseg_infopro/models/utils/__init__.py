@@ -1,7 +1,7 @@
 from .activation_profile import (AllocationTracker, peak_allocated_bytes,
                                  saved_storages, storage_key)
 from .balanced_split import balanced_split, split_by_cost
-from .config_checks import ConfigError, check_config_keys
+from .config_checks import ConfigError, check_config_keys, check_model_keys
 from .placement import (cpu_copy, device_and_dtype, match_sync_bn,
                         sync_bn_implementation)
 from .plain_mmseg import to_plain_model_cfg, to_plain_state_dict
@@ -11,7 +11,7 @@ from .weights_check import weights_not_loaded
 __all__ = [
     'AllocationTracker', 'peak_allocated_bytes', 'saved_storages',
     'storage_key', 'balanced_split', 'split_by_cost', 'ConfigError',
-    'check_config_keys',
+    'check_config_keys', 'check_model_keys',
     'ModuleMemory',
     'SplitPlan', 'SplitPlanner', 'cpu_copy', 'device_and_dtype',
     'match_sync_bn', 'sync_bn_implementation', 'to_plain_model_cfg',
