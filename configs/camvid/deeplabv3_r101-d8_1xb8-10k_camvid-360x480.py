@@ -5,7 +5,8 @@
 # tools/dataset_converters/camvid.py to data/camvid.
 _base_ = [
     'mmseg::_base_/models/deeplabv3_r50-d8.py', '../_base_/datasets/camvid.py',
-    'mmseg::_base_/default_runtime.py', 'mmseg::_base_/schedules/schedule_20k.py'
+    'mmseg::_base_/default_runtime.py',
+    'mmseg::_base_/schedules/schedule_20k.py'
 ]
 crop_size = (360, 480)
 norm_cfg = dict(type='BN', requires_grad=True)  # one GPU: no SyncBN

@@ -322,4 +322,3 @@ def plot_summary(summary: Dict, results: Sequence[Dict], path: str,
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
-

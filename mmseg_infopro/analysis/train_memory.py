@@ -188,8 +188,8 @@ def measure_case(config: str,
     for _ in range(warmup):
         step()
     tracker = MemoryTracker(dev)
-    modules = ModulePeaks(model, tracker) if hasattr(model,
-                                                      'module_loss') else None
+    modules = ModulePeaks(model, tracker) if hasattr(
+        model, 'module_loss') else None
     tracker.reset_peak()
     # CPU: growth over the resident set between steps (weights, optimizer
     # state); CUDA: everything allocated.

@@ -158,7 +158,7 @@ def test_start_up_measures_no_split_and_the_first_step_shares_the_heads(
 
 
 def test_a_parameter_no_rank_used_keeps_no_gradient(model_cfg, batch,
-                                                   monkeypatch):
+                                                    monkeypatch):
     """SGD skips a parameter without a gradient (no weight decay, no
     momentum); a zero gradient would decay it, unlike one process."""
     from mmengine.config import ConfigDict

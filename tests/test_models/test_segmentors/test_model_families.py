@@ -163,8 +163,9 @@ def test_no_gradient_crosses_a_module_boundary(family, batch):
     for module in range(2):
         model.zero_grad()
         losses = model.loss(data['inputs'], data['data_samples'])
-        later = sum(v for key, v in losses.items() if 'loss' in key and not any(
-            key.startswith(f'local{j + 1}.') for j in range(module + 1)))
+        later = sum(
+            v for key, v in losses.items() if 'loss' in key and not any(
+                key.startswith(f'local{j + 1}.') for j in range(module + 1)))
         later.backward()
         start, stop = bb.module_ranges[module]
         earlier = [

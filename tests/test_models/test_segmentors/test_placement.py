@@ -154,7 +154,8 @@ def test_local_heads_follow_the_runners_sync_bn_changes(model_cfg, tmp_path):
     # The heads a checkpoint builds as well.
     path = str(tmp_path / 'k2.pth')
     torch.save(
-        dict(state_dict=build(model_cfg(k=2, split_points=(5, ))).state_dict()),
+        dict(state_dict=build(model_cfg(k=2,
+                                        split_points=(5, ))).state_dict()),
         path)
     loaded = convert_sync_batchnorm(build(model_cfg(k=2)), 'torch')
     load_checkpoint(loaded, path)

@@ -16,7 +16,7 @@ def test_device_and_dtype():
                                                 torch.float64)
     assert device_and_dtype(net().to('meta'))[0].type == 'meta'
     assert device_and_dtype(nn.ReLU()) == (torch.device('cpu'),
-                                          torch.float32)
+                                           torch.float32)
 
 
 @pytest.mark.parametrize('device, dtype', [('cpu', torch.float64),
