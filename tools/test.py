@@ -20,6 +20,7 @@ from mmseg_infopro.datasets import DatasetCheckError, check_dataloader_cfgs
 from mmseg_infopro.engine import (CfgOptionsAction, CheckpointError,
                                   OutputError, SegTestVisualizationHook,
                                   build_model_shapes, check_output_folder,
+                                  check_outputs_new,
                                   check_outputs_spare_inputs,
                                   load_checkpoint_file, load_runner_config,
                                   setup_distributed, split_from_checkpoint)
@@ -46,6 +47,10 @@ def parse_args() -> argparse.Namespace:
         default=1,
         help='with --show/--show-dir, paint one test batch in this many '
         '(default 1: every image)')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace files an earlier run wrote into --out/--show-dir')
     parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
     parser.add_argument(
@@ -103,33 +108,38 @@ def draw_test_predictions(cfg: Config, args: argparse.Namespace) -> None:
         hook.update(show=True, wait_time=args.wait_time)
 
 
-def check_outputs_spare_test_set(cfg: Config,
-                                 args: argparse.Namespace) -> None:
+def check_test_outputs(cfg: Config, args: argparse.Namespace) -> None:
     """Stop if ``--out`` or ``--show-dir`` would write over a file of the
-    test set: both name their files after the images."""
+    test set (both name their files after the images) or, without
+    ``--overwrite``, over an earlier run's."""
     dataset = DATASETS.build(copy.deepcopy(cfg.test_dataloader.dataset))
     infos = [dataset.get_data_info(i) for i in range(len(dataset))]
     inputs = [
         info[key] for info in infos for key in ('img_path', 'seg_map_path')
         if info.get(key)
     ]
+    outputs = {}
     if args.out is not None:
         # mmseg's IoUMetric (and CityscapesMetric) naming of label maps.
-        check_outputs_spare_inputs('--out', [
+        outputs['--out'] = [
             osp.join(args.out,
                      osp.splitext(osp.basename(info['img_path']))[0] + '.png')
             for info in infos
-        ], inputs, 'test')
+        ]
     if args.show_dir:
         # A relative folder lies under work_dir/<timestamp>/; one that
         # climbs out of it ('../..') does not depend on the timestamp.
         out_dir = osp.normpath(
             osp.join(cfg.work_dir, 'timestamp', args.show_dir))
         img_root = getattr(dataset, 'data_prefix', {}).get('img_path')
-        check_outputs_spare_inputs('--show-dir', [
+        outputs['--show-dir'] = [
             SegTestVisualizationHook.drawing_path(out_dir, info['img_path'],
                                                   img_root) for info in infos
-        ], inputs, 'test')
+        ]
+    for flag, paths in outputs.items():
+        check_outputs_spare_inputs(flag, paths, inputs, 'test')
+        if not args.overwrite:
+            check_outputs_new(flag, paths)
 
 
 def run(args: argparse.Namespace) -> None:
@@ -193,7 +203,7 @@ def run(args: argparse.Namespace) -> None:
         sys.exit(f'error: {e}')
     if args.out is not None or args.show_dir:
         try:
-            check_outputs_spare_test_set(cfg, args)
+            check_test_outputs(cfg, args)
         except OutputError as e:
             sys.exit(f'error: {e}')
     try:

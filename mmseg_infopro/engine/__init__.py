@@ -4,7 +4,8 @@ from .hooks import SegTestVisualizationHook, WeightsOnlyCheckpointHook
 from .model_wrappers import InfoProDistributedDataParallel
 from .optimizers import InfoProOptimWrapperConstructor
 from .output_files import (OutputError, check_output_file, check_output_folder,
-                           check_outputs_spare_inputs, replaced_atomically)
+                           check_outputs_new, check_outputs_spare_inputs,
+                           replaced_atomically)
 from .runner_config import (CfgOptionsAction, balance_shape_mismatch,
                             build_model_shapes, load_config,
                             load_runner_config, missing_weight_file,
@@ -25,5 +26,6 @@ __all__ = [
     'prepare_work_dir', 'resume_checkpoint', 'lock_work_dir', 'set_aside',
     'OutputError',
     'check_output_file', 'check_output_folder', 'check_outputs_spare_inputs',
+    'check_outputs_new',
     'replaced_atomically'
 ]

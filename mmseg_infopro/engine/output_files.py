@@ -16,7 +16,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 
 __all__ = [
     'OutputError', 'check_output_file', 'check_output_folder',
-    'check_outputs_spare_inputs', 'replaced_atomically'
+    'check_outputs_spare_inputs', 'check_outputs_new', 'replaced_atomically'
 ]
 
 
@@ -118,6 +118,21 @@ def check_outputs_spare_inputs(flag: str, outputs: Iterable[str],
             raise OutputError(
                 f'{flag}: writing {path} would replace {given}, which is an '
                 f'input of the {what}; give a folder outside the dataset.')
+
+
+def check_outputs_new(flag: str, outputs: Sequence[str]) -> None:
+    """Check that none of the files written for ``flag`` exists yet.
+
+    Raises:
+        OutputError: Counting those that do, naming one, and saying to pass
+            ``--overwrite`` or give another folder.
+    """
+    existing = [path for path in outputs if osp.exists(path)]
+    if existing:
+        raise OutputError(
+            f'{flag}: {len(existing)} of the {len(outputs)} files to write '
+            f'exist already, e.g. {existing[0]} (an earlier run\'s?); pass '
+            f'--overwrite to replace them, or give another folder.')
 
 
 @contextlib.contextmanager

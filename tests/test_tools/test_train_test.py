@@ -49,6 +49,23 @@ def test_test_tool_on_the_checkpoint(trained, tmp_path, run_tool):
     assert 'as recorded in' in log
 
 
+def test_test_outputs_of_an_earlier_run_are_kept_without_overwrite(
+        trained, tmp_path, run_tool):
+    """Before: a second test (another checkpoint, say) into the same --out
+    replaced the first one's label maps without a word."""
+    out = tmp_path / 'preds'
+    args = ('tools/test.py', trained['cfg'], trained['ckpt'], '--work-dir',
+            str(tmp_path / 'wd'), '--out', str(out))
+    run_tool(*args)
+    first = {p: p.read_bytes() for p in out.iterdir()}
+    (next(iter(first))).write_bytes(b'an earlier result')
+    assert_one_error_line(
+        run_tool(*args, check=False), '--out: 4 of the 4 files to write exist')
+    assert (next(iter(first))).read_bytes() == b'an earlier result'
+    run_tool(*args, '--overwrite')
+    assert {p: p.read_bytes() for p in out.iterdir()} == first
+
+
 def test_resume_continues_from_the_last_checkpoint(trained, run_tool):
     """The config's automatic split would measure another split than the
     checkpoint's (2,) (as on another machine): resuming takes the
