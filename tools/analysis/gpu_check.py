@@ -287,7 +287,7 @@ def main() -> None:
     os.makedirs(args.out, exist_ok=True)
     earlier = [
         p for p in glob.glob(osp.join(args.out, '*'))
-        if osp.isfile(p) and p.endswith(('.json', '.log'))
+        if osp.isfile(p) and p.endswith(('.json', '.log', '.png'))
     ]
     if earlier:  # an earlier check's results are kept, not overwritten
         from mmseg_infopro.engine import set_aside
