@@ -131,7 +131,8 @@ def check_test_outputs(cfg: Config, args: argparse.Namespace) -> None:
         # climbs out of it ('../..') does not depend on the timestamp.
         out_dir = osp.normpath(
             osp.join(cfg.work_dir, 'timestamp', args.show_dir))
-        img_root = getattr(dataset, 'data_prefix', {}).get('img_path')
+        img_root = (getattr(dataset, 'data_prefix', None)
+                    or {}).get('img_path')
         outputs['--show-dir'] = [
             SegTestVisualizationHook.drawing_path(out_dir, info['img_path'],
                                                   img_root) for info in infos

@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> None:
             f'which this run continues from (not measured again).',
             logger='current')
     # mmseg's modules check their settings when the Runner builds them: a
-    # mistake stops here, before the work dir is touched.
+    # mistake stops here, before --overwrite moves earlier checkpoints.
     build_model_shapes(cfg)
     try:
         message = prepare_work_dir(cfg.work_dir, args.resume, args.overwrite,
