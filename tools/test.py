@@ -22,9 +22,10 @@ from mmseg_infopro.engine import (CfgOptionsAction, CheckpointError,
                                   build_model_shapes, check_output_folder,
                                   check_outputs_new,
                                   check_outputs_spare_inputs,
+                                  config_errors_as_one_line,
                                   load_checkpoint_file, load_runner_config,
                                   setup_distributed, split_from_checkpoint)
-from mmseg_infopro.models.utils import ConfigError, weights_not_loaded
+from mmseg_infopro.models.utils import weights_not_loaded
 
 
 def parse_args() -> argparse.Namespace:
@@ -182,7 +183,7 @@ def run(args: argparse.Namespace) -> None:
     if args.show or args.show_dir:
         try:
             draw_test_predictions(cfg, args)
-        except (ValueError, OutputError) as e:
+        except ValueError as e:  # OutputError among them
             sys.exit(f'error: {e}')
     if args.tta:
         if not cfg.get('tta_pipeline') or not cfg.get('tta_model'):
@@ -218,12 +219,8 @@ def run(args: argparse.Namespace) -> None:
 
 def main() -> None:
     args = parse_args()
-    try:
+    with config_errors_as_one_line(args.debug):
         run(args)
-    except ConfigError as e:  # a setting's mistake, not a bug
-        if args.debug:
-            raise
-        sys.exit(f'error: {e} (--debug shows the traceback)')
 
 
 if __name__ == '__main__':

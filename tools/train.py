@@ -23,12 +23,12 @@ import mmseg_infopro  # noqa: F401  (registers the InfoPro modules)
 from mmseg_infopro.datasets import DatasetCheckError, check_dataloader_cfgs
 from mmseg_infopro.engine import (CfgOptionsAction, CheckpointError,
                                   balance_shape_mismatch, build_model_shapes,
+                                  config_errors_as_one_line,
                                   load_checkpoint_file, load_runner_config,
                                   lock_work_dir, missing_weight_file,
                                   prepare_work_dir, resume_checkpoint,
                                   resume_mismatch, setup_distributed,
                                   split_from_checkpoint)
-from mmseg_infopro.models.utils import ConfigError
 
 
 def parse_args() -> argparse.Namespace:
@@ -217,11 +217,8 @@ def main() -> None:
     args = parse_args()
     previous = {stop: signal.getsignal(stop) for stop in _STOP_SIGNALS}
     try:
-        run(args)
-    except ConfigError as e:  # a setting's mistake, not a bug
-        if args.debug:
-            raise
-        sys.exit(f'error: {e} (--debug shows the traceback)')
+        with config_errors_as_one_line(args.debug):
+            run(args)
     finally:
         for stop, handler in previous.items():
             signal.signal(stop, handler)

@@ -94,17 +94,27 @@ def build_case_config(config: str,
     return cfg
 
 
-def check_case_config(config: str, cfg_options: Sequence[str] = ()) -> None:
+def check_case_config(config: str,
+                      cfg_options: Sequence[str] = (),
+                      out: Optional[str] = None) -> None:
     """Check, before any case is measured in its process, that ``config``
-    loads with ``cfg_options`` (``key=value`` items) and that its model
-    builds (on the meta device).
+    loads with ``cfg_options`` (``key=value`` items), that its model builds
+    (on the meta device) and that the JSON ``out`` may be written.
 
     Raises:
         ConfigError: Naming the mistake, as ``tools/train.py`` would.
+        OutputError: When ``out`` is the config or cannot be written.
     """
-    from mmseg_infopro.engine import (build_model_shapes, load_config,
+    from mmseg_infopro.engine import (OutputError, build_model_shapes,
+                                      check_output_file, load_config,
                                       parse_cfg_options)
     build_model_shapes(load_config(config, parse_cfg_options(cfg_options)))
+    if out:
+        try:
+            check_output_file(
+                out, (config, ), overwrite=True, makes_folder=True)
+        except OutputError as e:
+            raise OutputError(f'--out {e}') from e
 
 
 def measure_case(config: str,

@@ -7,10 +7,10 @@ from .output_files import (OutputError, check_output_file, check_output_folder,
                            check_outputs_new, check_outputs_spare_inputs,
                            replaced_atomically)
 from .runner_config import (CfgOptionsAction, balance_shape_mismatch,
-                            build_model_shapes, load_config,
-                            load_runner_config, missing_weight_file,
-                            parse_cfg_options, resume_mismatch,
-                            split_from_checkpoint)
+                            build_model_shapes, config_errors_as_one_line,
+                            load_config, load_runner_config,
+                            missing_weight_file, parse_cfg_options,
+                            resume_mismatch, split_from_checkpoint)
 from .work_dir import (lock_work_dir, prepare_work_dir, resume_checkpoint,
                        set_aside)
 
@@ -19,7 +19,8 @@ __all__ = [
     'setup_distributed', 'InfoProDistributedDataParallel',
     'InfoProOptimWrapperConstructor', 'WeightsOnlyCheckpointHook',
     'SegTestVisualizationHook',
-    'CfgOptionsAction', 'parse_cfg_options', 'load_config',
+    'CfgOptionsAction', 'config_errors_as_one_line', 'parse_cfg_options',
+    'load_config',
     'load_runner_config', 'balance_shape_mismatch',
     'split_from_checkpoint',
     'resume_mismatch', 'build_model_shapes', 'missing_weight_file',

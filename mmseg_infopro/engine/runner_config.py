@@ -1,10 +1,12 @@
 """Config loading and checks shared by the tools (train, test, demo,
 benchmarks, converter): one `error:` line for a user's mistake."""
 import argparse
+import contextlib
 import copy
 import os
 import os.path as osp
-from typing import Optional, Sequence, Tuple
+import sys
+from typing import Iterator, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -18,7 +20,8 @@ from .checkpoint_file import CheckpointError, load_checkpoint_file
 from .output_files import check_output_folder
 
 __all__ = [
-    'CfgOptionsAction', 'parse_cfg_options', 'load_config',
+    'CfgOptionsAction', 'config_errors_as_one_line', 'parse_cfg_options',
+    'load_config',
     'load_runner_config', 'build_model_shapes',
     'missing_weight_file', 'balance_shape_mismatch', 'split_from_checkpoint',
     'resume_mismatch'
@@ -31,6 +34,19 @@ _CONFIG_LOAD_ERRORS = (SyntaxError, OSError, TypeError, KeyError, NameError,
 #: What mmseg's modules raise for settings they refuse while being built.
 _MODEL_BUILD_ERRORS = (KeyError, TypeError, ValueError, AssertionError,
                        IndexError)
+
+
+@contextlib.contextmanager
+def config_errors_as_one_line(debug: bool = False) -> Iterator[None]:
+    """Turn a :class:`ConfigError` raised in the block into one ``error:``
+    line and exit code 1 (a setting's mistake, not a bug); with ``debug``
+    (the tools' ``--debug``) it keeps its traceback."""
+    try:
+        yield
+    except ConfigError as e:
+        if debug:
+            raise
+        sys.exit(f'error: {e} (--debug shows the traceback)')
 
 
 def parse_cfg_options(items: Sequence[str]) -> dict:

@@ -30,8 +30,8 @@ import torch
 
 from mmseg_infopro.analysis import (check_case_config, environment, parse_case,
                                     run_case)
-from mmseg_infopro.engine import (OutputError, check_output_file, load_config,
-                                  parse_cfg_options, replaced_atomically)
+from mmseg_infopro.engine import (OutputError, load_config, parse_cfg_options,
+                                  replaced_atomically)
 from mmseg_infopro.models.utils import ConfigError
 
 
@@ -132,14 +132,9 @@ def format_module_table(results: List[Dict]) -> str:
 def main() -> None:
     args = parse_args()
     try:  # before minutes of measuring
-        check_case_config(args.config, args.cfg_options)
-        if args.out:
-            check_output_file(
-                args.out, (args.config, ), overwrite=True, makes_folder=True)
-    except ConfigError as e:
+        check_case_config(args.config, args.cfg_options, args.out)
+    except (ConfigError, OutputError) as e:
         sys.exit(f'error: {e}')
-    except OutputError as e:
-        sys.exit(f'error: --out {e}')
     if args.cases:
         specs = args.cases
     else:

@@ -27,8 +27,7 @@ import torch
 
 from mmseg_infopro.analysis import (check_case_config, environment, parse_case,
                                     run_case)
-from mmseg_infopro.engine import (OutputError, check_output_file,
-                                  replaced_atomically)
+from mmseg_infopro.engine import OutputError, replaced_atomically
 from mmseg_infopro.models.utils import ConfigError
 
 UNITS = {'': 1, 'B': 1, 'KB': 2**10, 'MB': 2**20, 'GB': 2**30, 'TB': 2**40}
@@ -175,14 +174,9 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     try:  # before minutes of measuring
-        check_case_config(args.config, args.cfg_options)
-        if args.out:
-            check_output_file(
-                args.out, (args.config, ), overwrite=True, makes_folder=True)
-    except ConfigError as e:
+        check_case_config(args.config, args.cfg_options, args.out)
+    except (ConfigError, OutputError) as e:
         sys.exit(f'error: {e}')
-    except OutputError as e:
-        sys.exit(f'error: --out {e}')
     prober = Prober(args, args.budget_bytes)
     amps = {'both': [False, True], 'on': [True], 'off': [False]}[args.amp]
     table = {}
