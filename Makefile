@@ -5,6 +5,8 @@ PY       := $(VENV)/bin/python
 PIP      := $(PY) -m pip --disable-pip-version-check
 STAMP    := $(VENV)/.installed
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+CXX_BASE ?= g++
+CXX20    := $(abspath $(VENV))/bin/cxx20
 DEMO_CFG := configs/demo/deeplabv3-infopro_r18-d8_1xb4-300_synthetic-cityscapes-128x256.py
 DEMO_DATA := data/synthetic_cityscapes
 
@@ -28,17 +30,27 @@ $(STAMP): setup.py requirements/runtime.txt requirements/tests.txt Makefile
 	@# setuptools < 81: mmengine and mmcv's build still import pkg_resources.
 	$(PIP) install -q 'setuptools>=77,<81' wheel || { \
 	  echo "make install: installing setuptools failed; check network access to PyPI."; exit 1; }
-	@# Keep an installed torch >= 2.1 (e.g. a CUDA build); else the pinned CPU/CUDA wheel.
-	@$(PY) -c "import torch, sys; v = tuple(int(p) for p in torch.__version__.split('+')[0].split('.')[:2]); sys.exit(v < (2, 1))" 2>/dev/null \
-	  || $(PIP) install -q torch==2.13.0 || { \
-	  echo "make install: installing torch==2.13.0 failed. Install a torch >= 2.1 into $(VENV) yourself (https://pytorch.org) and re-run make install."; exit 1; }
+	@# Keep an installed torch >= 2.1 with a torchvision that imports beside it
+	@# (timm needs one; e.g. a CUDA build of your own); else the pinned pair. PyPI's
+	@# torchvision wheels are linked against CUDA torch, so the pair is the CUDA
+	@# build of torch 2.14.1 (it runs on CPU too); torchvision 0.28 fails to load
+	@# beside the CPU build of torch 2.13.
+	@$(PY) -c "import torch, torchvision, sys; v = tuple(int(p) for p in torch.__version__.split('+')[0].split('.')[:2]); sys.exit(v < (2, 1))" 2>/dev/null \
+	  || $(PIP) install -q torch==2.14.1 torchvision==0.29.1 || { \
+	  echo "make install: installing torch==2.14.1 torchvision==0.29.1 failed. Install a torch >= 2.1 with its torchvision into $(VENV) yourself (https://pytorch.org) and re-run make install."; exit 1; }
 	$(PIP) install -q -r requirements/runtime.txt -r requirements/tests.txt || { \
 	  echo "make install: installing requirements/*.txt failed; see pip's message above."; exit 1; }
 	@# mmcv 2.1.0 has no wheel for this torch on PyPI: build it with its ops
 	@# (about 11 minutes on 2 cores; pip caches the wheel for later runs).
+	@# Its setup.py asks for C++17, torch >= 2.14's headers need C++20: the
+	@# compiler wrapper $(CXX20) puts -std=c++20 last, where it wins.
 	@$(PY) -c "import mmcv, mmcv.ops, sys; sys.exit(mmcv.__version__ != '2.1.0')" 2>/dev/null || { \
 	  echo "Building mmcv 2.1.0 with ops (about 11 min on 2 cores, once) ..."; \
-	  MMCV_WITH_OPS=1 MAX_JOBS=$(JOBS) $(PIP) install -q --no-build-isolation mmcv==2.1.0 || { \
+	  printf '#!/bin/sh\nexec %s "$$@" -std=c++20\n' "$(CXX_BASE)" > $(CXX20) && chmod +x $(CXX20) && \
+	  CC=$(CXX20) CXX=$(CXX20) MMCV_WITH_OPS=1 MAX_JOBS=$(JOBS) $(PIP) install -q --no-build-isolation mmcv==2.1.0 && \
+	  $(PY) -c "import mmcv.ops" 2>/dev/null || { \
+	  echo "mmcv's ops do not load (a cached wheel built for another torch?): building anew ..."; \
+	  CC=$(CXX20) CXX=$(CXX20) MMCV_WITH_OPS=1 MAX_JOBS=$(JOBS) $(PIP) install -q --no-build-isolation --no-cache-dir --force-reinstall --no-deps mmcv==2.1.0; } || { \
 	  echo "make install: building mmcv 2.1.0 failed. It needs gcc/g++, the Python headers and ~3 GB of memory;"; \
 	  echo "  see docs/faq.md. Retry with fewer jobs: make install JOBS=1"; exit 1; }; }
 	$(PIP) install -q --no-deps --no-build-isolation -e . || { \
