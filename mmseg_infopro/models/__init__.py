@@ -1,10 +1,12 @@
 from .backbones import (InfoProMixVisionTransformer, InfoProResNeSt,
-                        InfoProResNetV1c, InfoProResNetV1d, InfoProResNeXt)
+                        InfoProResNetV1c, InfoProResNetV1d, InfoProResNeXt,
+                        InfoProTIMMBackbone)
 from .decode_heads import InfoProHead, ReconstructionDecoder
 from .segmentors import InfoProEncoderDecoder
 
 __all__ = [
     'InfoProResNetV1c', 'InfoProResNetV1d', 'InfoProResNeXt',
-    'InfoProResNeSt', 'InfoProMixVisionTransformer', 'InfoProHead',
+    'InfoProResNeSt', 'InfoProMixVisionTransformer', 'InfoProTIMMBackbone',
+    'InfoProHead',
     'ReconstructionDecoder', 'InfoProEncoderDecoder'
 ]

@@ -39,6 +39,9 @@ def to_plain_model_cfg(model_cfg: Mapping,
     backbone['type'] = _plain_type(backbone['type'])
     for key in ('num_local_modules', 'split_points'):
         backbone.pop(key, None)
+    if backbone['type'] == 'TIMMBackbone':
+        # InfoProTIMMBackbone's default; mmseg's (True) downloads weights.
+        backbone.setdefault('pretrained', False)
     for key in ('local_head', 'profile_size', 'balance_shape',
                 'split_memory_tolerance'):
         cfg.pop(key, None)

@@ -1,6 +1,7 @@
 """Every supported backbone family under every supported decode head family:
 DeepLab-V3, PSPNet and DeepLabV3+ on ResNetV1c, UPerNet on ResNetV1d,
-DeepLab-V3 on ResNeXt and ResNeSt, SegFormer on MiT (tiny widths, 64x128).
+DeepLab-V3 on ResNeXt and ResNeSt, SegFormer on MiT, DeepLab-V3 on timm's
+EfficientNet-Lite0 (random weights) (tiny widths, 64x128).
 
 For each: K = 1 is the plain mmseg model (losses and gradients), no gradient
 crosses a module boundary, the automatic split is valid and trains, and the
@@ -98,6 +99,12 @@ FAMILIES = {
      _head(
          'SegformerHead', in_channels=[8, 16, 16, 32],
          in_index=[0, 1, 2, 3]), None),
+    'deeplabv3_efficientnet_lite0': (dict(
+        type='InfoProTIMMBackbone',
+        model_name='tf_efficientnet_lite0',
+        out_indices=(1, 2, 3, 4),
+        output_stride=8), dict(ASPP, in_channels=320),
+                                     dict(FCN_AUX, in_channels=112)),
 }
 
 
