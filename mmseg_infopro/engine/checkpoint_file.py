@@ -11,7 +11,8 @@ class CheckpointError(ValueError):
 
 
 def load_checkpoint_file(path: str) -> dict:
-    """``torch.load(path, weights_only=True)`` on the CPU, memory-mapped.
+    """``torch.load(path, weights_only=True)`` on the CPU, memory-mapped
+    (but for files in torch's legacy format).
 
     Raises:
         CheckpointError: For a missing or empty file, or one that torch
@@ -25,8 +26,15 @@ def load_checkpoint_file(path: str) -> dict:
         raise CheckpointError(f'checkpoint {path!r} is empty (0 bytes); was '
                               f'it written completely?')
     try:
-        return torch.load(
-            path, map_location='cpu', weights_only=True, mmap=True)
+        try:
+            return torch.load(
+                path, map_location='cpu', weights_only=True, mmap=True)
+        except RuntimeError as e:
+            if 'mmap can only be used' not in str(e):
+                raise
+            # The legacy (torch < 1.6) format cannot be memory-mapped, e.g.
+            # older ImageNet weights.
+            return torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:  # UnpicklingError, RuntimeError, EOFError, ...
         raise CheckpointError(
             f'{path} is not a checkpoint that loads with weights_only=True '
