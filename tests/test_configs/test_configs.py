@@ -21,6 +21,8 @@ R101 = 'configs/infopro/deeplabv3{}_r101-d8_2xb4{}-40k_cityscapes-512x1024.py'
 CAMVID = 'configs/camvid/deeplabv3{}_r18w32-d16_1xb8-600_camvid-176x240.py'
 CAMVID_B = 'configs/camvid/deeplabv3{}_r50w16-d8_1xb8-600_camvid-176x240.py'
 CAMVID_GPU = 'configs/camvid/deeplabv3{}_r101-d8_1xb8-10k_camvid-360x480.py'
+LITE0 = ('configs/camvid/deeplabv3{}_efficientnet-lite0-d16_1xb8-1600_'
+         'camvid-176x240.py')
 AUTO = None  # automatic split
 
 # config: (type, depth, K, split, batch/GPU, crop, (lambda1, lambda2), lr,
@@ -125,6 +127,19 @@ EXPECTED = {
     CAMVID_GPU.format('-infopro-k2'):
     ('InfoProEncoderDecoder', 101, 2, (21, ), 8, (360, 480), (1.5, 1.0),
      0.01, False),
+    LITE0.format(''):
+    ('EncoderDecoder', None, 1, None, 8, (176, 240), None, 0.01, False),
+    LITE0.format('plus'):
+    ('EncoderDecoder', None, 1, None, 8, (176, 240), None, 0.01, False),
+    LITE0.format('-infopro-k2'):
+    ('InfoProEncoderDecoder', None, 2, AUTO, 8, (176, 240), (1.5, 1.0), 0.01,
+     False),
+    LITE0.format('-greedy-k2'):
+    ('InfoProEncoderDecoder', None, 2, (5, ), 8, (176, 240), (0.0, 1.0),
+     0.01, False),
+    LITE0.format('-infopro-k4'):
+    ('InfoProEncoderDecoder', None, 4, AUTO, 8, (176, 240), (1.5, 1.0), 0.01,
+     False),
 }
 
 

@@ -1,0 +1,23 @@
+# CamVid in the pretrained regime, InfoPro K = 2: the E2E recipe next to this
+# file with Lite0 cut into 2 local modules at the automatic (memory-balanced)
+# split, module 1 trained by an InfoPro local head with the paper's Cityscapes
+# lambda1 = 1.5 (reconstruction), lambda2 = 1 (task). The local task head has
+# the decode head's 128 channels and, like it, 10x the backbone's lr (new heads
+# on a pretrained backbone; decided with the recipe, before any InfoPro run).
+_base_ = './deeplabv3_efficientnet-lite0-d16_1xb8-1600_camvid-176x240.py'
+model = dict(
+    type='InfoProEncoderDecoder',
+    backbone=dict(num_local_modules=2, split_points=None),
+    balance_shape=(8, 176, 240),
+    local_head=dict(
+        type='InfoProHead',
+        num_classes=11,
+        loss_recon_weight=1.5,
+        loss_task_weight=1.0,
+        norm_cfg=dict(type='BN', requires_grad=True),
+        task_head=dict(channels=128)))
+# Measures the automatic split (and builds the local heads) before the
+# optimizer collects the parameters; local heads at the decode head's lr.
+optim_wrapper = dict(
+    constructor='InfoProOptimWrapperConstructor',
+    paramwise_cfg=dict(custom_keys={'local_heads': dict(lr_mult=10.0)}))
