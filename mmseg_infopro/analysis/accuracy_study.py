@@ -23,14 +23,20 @@ from typing import Dict, List, Optional, Sequence
 from mmengine.config import Config
 
 __all__ = [
-    'StudyRun', 'plan_runs', 'run_training', 'read_final_metrics',
-    'summarise', 'format_markdown', 'plot_summary'
+    'StudyRun', 'plan_runs', 'run_training', 'save_run_log',
+    'read_final_metrics', 'summarise', 'format_markdown', 'plot_summary'
 ]
 
 #: The split a run trained: measured, or taken from the checkpoint it
 #: resumed (``InfoPro: [K=2, ][automatic ]split_points=(6,)...``).
 SPLIT_LOG = re.compile(
     r'InfoPro: (?:K=\d+, )?(?:automatic )?split_points=(\([0-9, ]*\))')
+#: The lines of a training log that a study keeps next to its results: the
+#: commands, the split, training and validation progress, checkpoints and
+#: resumption (not the environment dump or the config).
+RUN_LOG_LINES = re.compile(
+    r'^\$ |InfoPro|Iter\(|Saving checkpoint|[Rr]esum|Load.* checkpoint|'
+    r'error|Error')
 
 
 @dataclass
@@ -56,6 +62,11 @@ class StudyRun:
     @property
     def finished(self) -> bool:
         return osp.isfile(self.result)
+
+    @property
+    def log(self) -> str:
+        """The run's training log kept with its result (``seed<S>.log``)."""
+        return osp.splitext(self.result)[0] + '.log'
 
     def command(self, python: str = sys.executable) -> List[str]:
         """The tools/train.py command line (``--resume`` if the work dir
@@ -208,7 +219,26 @@ def run_training(run: StudyRun, python: str = sys.executable) -> Dict:
     os.makedirs(osp.dirname(run.result), exist_ok=True)
     with open(run.result, 'w') as f:
         json.dump(result, f, indent=2)
+    save_run_log(run)
     return result
+
+
+def save_run_log(run: StudyRun) -> bool:
+    """Keep the telling lines of ``work_dir/train.log`` (every attempt) as
+    ``run.log`` next to the run's result.
+
+    Returns:
+        bool: False if the work dir holds no training log.
+    """
+    source = osp.join(run.work_dir, 'train.log')
+    if not osp.isfile(source):
+        return False
+    with open(source, errors='replace') as f:
+        kept = [line for line in f if RUN_LOG_LINES.search(line)]
+    os.makedirs(osp.dirname(run.log), exist_ok=True)
+    with open(run.log, 'w') as f:
+        f.writelines(kept)
+    return True
 
 
 def _mean_std(values: Sequence[float]) -> Dict:

@@ -68,10 +68,18 @@ def test_study_trains_collects_and_skips_finished_runs(
     assert trained.randomness.seed == 3
     log = (tmp_path / 'runs' / 'e2e' / 'seed3' / 'train.log').read_text()
     assert 'randomness.seed=3' in log and 'seed: 3' in log
+    # Next to the result: the telling lines of the log, not the environment.
+    kept = (out / 'runs' / 'k2-b2' / 'seed3.log').read_text()
+    assert kept.startswith('$ ') and 'randomness.seed=3' in kept
+    assert 'InfoPro' in kept and 'Iter(val)' in kept
+    assert 'sys.platform' in log and 'sys.platform' not in kept
 
+    # A run finished elsewhere (a moved result) gets its log on the rerun.
+    (out / 'runs' / 'e2e' / 'seed3.log').unlink()
     again = run_python(repo_root, *args)
     assert again.stdout.count('finished, skipped') == 2
     assert 'training' not in again.stdout
+    assert 'Iter(val)' in (out / 'runs' / 'e2e' / 'seed3.log').read_text()
 
 
 def test_study_refuses_duplicate_names_and_bad_runs(run_tool, tmp_path):

@@ -2,7 +2,8 @@
 
 Every run is a normal training process with ``randomness.seed=S`` in
 ``WORK_DIR/<name>/seed<S>``. Finished runs leave ``OUT/runs/<name>/
-seed<S>.json`` and are skipped when the study is started again (an
+seed<S>.json`` (and ``seed<S>.log``, the telling lines of its training
+log) and are skipped when the study is started again (an
 interrupted run resumes from its last checkpoint), so a long study can be
 stopped and continued. After every run, ``OUT/summary.{json,md,png}`` are
 rewritten: mIoU mean ± std over seeds, Δ to the reference method (paired by
@@ -28,9 +29,9 @@ import sys
 import time
 
 from mmseg_infopro.analysis import environment
-from mmseg_infopro.analysis.accuracy_study import (format_markdown,
-                                                   plan_runs, plot_summary,
-                                                   run_training, summarise)
+from mmseg_infopro.analysis.accuracy_study import (format_markdown, plan_runs,
+                                                   plot_summary, run_training,
+                                                   save_run_log, summarise)
 
 
 def parse_args() -> argparse.Namespace:
@@ -138,6 +139,8 @@ def main() -> None:
         for i, run in enumerate(runs, 1):
             label = f'[{i}/{len(runs)}] {run.name} seed {run.seed}'
             if run.finished:
+                if not osp.isfile(run.log):  # a run finished elsewhere
+                    save_run_log(run)
                 print(f'{label}: finished, skipped', flush=True)
                 continue
             print(f'{label}: training ({run.work_dir}/train.log) ...',
