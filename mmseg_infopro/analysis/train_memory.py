@@ -90,7 +90,9 @@ def build_case_config(config: str,
         cfg.model.balance_shape = (batch, *crop)
     cfg.model.pretrained = None
     cfg.model.data_preprocessor.size = tuple(crop)
-    cfg.model.backbone.with_cp = case['cp']
+    if case['cp'] or 'with_cp' in cfg.model.backbone:
+        # Only backbones that have the argument (timm's do not) get it.
+        cfg.model.backbone.with_cp = case['cp']
     return cfg
 
 
