@@ -1,7 +1,7 @@
+from .infopro_mit import InfoProMixVisionTransformer
 from .infopro_resnet import (InfoProResNeSt, InfoProResNetMixin,
                              InfoProResNetV1c, InfoProResNetV1d,
                              InfoProResNeXt)
-from .infopro_mit import InfoProMixVisionTransformer
 from .infopro_timm_efficientnet import InfoProTIMMBackbone
 from .local_modules import LocalModulesMixin, validate_split_points
 
