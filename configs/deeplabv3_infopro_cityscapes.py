@@ -7,8 +7,10 @@
 #
 # Everything else is mmseg's DeepLab-V3 recipe. Change K with one override:
 #   --cfg-options model.backbone.num_local_modules=4
-_base_ = 'mmseg::deeplabv3/deeplabv3_r101-d8_4xb2-40k_cityscapes-512x1024.py'
-custom_imports = dict(imports=['mmseg_infopro'], allow_failed_imports=False)
+_base_ = [
+    'mmseg::deeplabv3/deeplabv3_r101-d8_4xb2-40k_cityscapes-512x1024.py',
+    '_base_/infopro/runtime.py', '_base_/infopro/cityscapes.py'
+]
 
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
@@ -25,20 +27,10 @@ model = dict(
     # The per-GPU batch (N, H, W) the automatic split balances memory for;
     # keep it in step with train_dataloader.batch_size and the crop.
     balance_shape=(4, 512, 1024),
-    local_head=dict(
-        type='InfoProHead',
-        num_classes=19,
-        # A number, or (first, last) interpolated across local modules.
-        loss_recon_weight=1.5,
-        loss_task_weight=1.0,
-        norm_cfg=norm_cfg,
-        align_corners=False))
+    # InfoProHead, 19 classes, lambda1 (reconstruction) = 1.5, lambda2 (task)
+    # = 1: each a number, or (first, last) interpolated across local modules.
+    local_head=dict(_base_.infopro_local_head, align_corners=False))
 train_dataloader = dict(batch_size=4)
 # Measures the automatic split (and builds the local heads) before the
 # optimizer collects the parameters; otherwise mmengine's default.
 optim_wrapper = dict(constructor='InfoProOptimWrapperConstructor')
-# Checkpoints stay loadable with torch's weights_only=True (torch >= 2.6).
-custom_hooks = [dict(type='WeightsOnlyCheckpointHook')]
-# Multi-process training: every local module's gradients are all-reduced once
-# per iteration (torch's DDP assumes one backward per forward).
-model_wrapper_cfg = dict(type='mmseg.InfoProDistributedDataParallel')

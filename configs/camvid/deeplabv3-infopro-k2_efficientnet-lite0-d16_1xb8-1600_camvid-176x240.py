@@ -4,18 +4,15 @@
 # lambda1 = 1.5 (reconstruction), lambda2 = 1 (task). The local task head has
 # the decode head's 128 channels and, like it, 10x the backbone's lr (new heads
 # on a pretrained backbone; decided with the recipe, before any InfoPro run).
-_base_ = './deeplabv3_efficientnet-lite0-d16_1xb8-1600_camvid-176x240.py'
+_base_ = [
+    './deeplabv3_efficientnet-lite0-d16_1xb8-1600_camvid-176x240.py',
+    '../_base_/infopro/camvid.py'
+]
 model = dict(
     type='InfoProEncoderDecoder',
     backbone=dict(num_local_modules=2, split_points=None),
     balance_shape=(8, 176, 240),
-    local_head=dict(
-        type='InfoProHead',
-        num_classes=11,
-        loss_recon_weight=1.5,
-        loss_task_weight=1.0,
-        norm_cfg=dict(type='BN', requires_grad=True),
-        task_head=dict(channels=128)))
+    local_head=dict(_base_.infopro_local_head, task_head=dict(channels=128)))
 # Measures the automatic split (and builds the local heads) before the
 # optimizer collects the parameters; local heads at the decode head's lr.
 optim_wrapper = dict(

@@ -4,19 +4,11 @@
 # lambda1 = 1.5 (reconstruction), lambda2 = 1 (task). The task head is
 # narrowed to 64 channels as the decode heads are (the paper: 512 on
 # ResNet-101's 1024-channel layer3).
-_base_ = './deeplabv3_r18w32-d16_1xb8-600_camvid-176x240.py'
-model = dict(
-    type='InfoProEncoderDecoder',
-    backbone=dict(
-        type='InfoProResNetV1c', num_local_modules=2, split_points=None),
-    balance_shape=(8, 176, 240),
-    local_head=dict(
-        type='InfoProHead',
-        num_classes=11,
-        loss_recon_weight=1.5,
-        loss_task_weight=1.0,
-        norm_cfg=dict(type='BN', requires_grad=True),
-        task_head=dict(channels=64)))
+_base_ = [
+    './deeplabv3_r18w32-d16_1xb8-600_camvid-176x240.py',
+    '../_base_/infopro/camvid.py'
+]
+model = _base_.infopro_proxy_model
 # Measures the automatic split (and builds the local heads) before the
 # optimizer collects the parameters; otherwise mmengine's default.
 optim_wrapper = dict(constructor='InfoProOptimWrapperConstructor')

@@ -1,19 +1,11 @@
 # CamVid CPU proxy for the equal-memory study, InfoPro K = 2: the r50w16-d8
 # E2E recipe next to this file with the InfoPro model of the r18w32-d16
 # InfoPro K = 2 recipe (automatic split, lambda = (1.5, 1), task head 64).
-_base_ = './deeplabv3_r50w16-d8_1xb8-600_camvid-176x240.py'
-model = dict(
-    type='InfoProEncoderDecoder',
-    backbone=dict(
-        type='InfoProResNetV1c', num_local_modules=2, split_points=None),
-    balance_shape=(8, 176, 240),
-    local_head=dict(
-        type='InfoProHead',
-        num_classes=11,
-        loss_recon_weight=1.5,
-        loss_task_weight=1.0,
-        norm_cfg=dict(type='BN', requires_grad=True),
-        task_head=dict(channels=64)))
+_base_ = [
+    './deeplabv3_r50w16-d8_1xb8-600_camvid-176x240.py',
+    '../_base_/infopro/camvid.py'
+]
+model = _base_.infopro_proxy_model
 # Measures the automatic split (and builds the local heads) before the
 # optimizer collects the parameters; otherwise mmengine's default.
 optim_wrapper = dict(constructor='InfoProOptimWrapperConstructor')

@@ -2,21 +2,16 @@
 # split, the local head reading the tokens of the split's block as a feature
 # map; lambda = (1.5, 1), task head of 64 channels. The earlier stages'
 # outputs, which the all-MLP head reads, reach it detached.
-_base_ = './segformer_mit-b0_1xb8-600_camvid-176x240.py'
+_base_ = [
+    './segformer_mit-b0_1xb8-600_camvid-176x240.py',
+    '../_base_/infopro/camvid.py'
+]
 model = dict(
-    type='InfoProEncoderDecoder',
+    _base_.infopro_proxy_model,
     backbone=dict(
         type='InfoProMixVisionTransformer',
         num_local_modules=2,
-        split_points=None),
-    balance_shape=(8, 176, 240),
-    local_head=dict(
-        type='InfoProHead',
-        num_classes=11,
-        loss_recon_weight=1.5,
-        loss_task_weight=1.0,
-        norm_cfg=dict(type='BN', requires_grad=True),
-        task_head=dict(channels=64)))
+        split_points=None))
 # Measures the automatic split (and builds the local heads) before the
 # optimizer collects the parameters; otherwise the recipe's AdamW.
 optim_wrapper = dict(

@@ -5,24 +5,18 @@
 #   segformer_mit-b2_8xb1-160k_cityscapes-1024x1024.py
 # No InfoPro run of this model was published. K = 4:
 #   --cfg-options model.backbone.num_local_modules=4
-_base_ = 'mmseg::segformer/segformer_mit-b2_8xb1-160k_cityscapes-1024x1024.py'
-custom_imports = dict(imports=['mmseg_infopro'], allow_failed_imports=False)
+_base_ = [
+    'mmseg::segformer/segformer_mit-b2_8xb1-160k_cityscapes-1024x1024.py',
+    '../_base_/infopro/runtime.py',
+    '../_base_/infopro/cityscapes.py'
+]
 model = dict(
-    type='InfoProEncoderDecoder',
+    _base_.infopro_k2,
     backbone=dict(
         type='InfoProMixVisionTransformer',
         num_local_modules=2,
         split_points=None),
-    # The per-GPU batch (N, H, W) the automatic split balances memory for.
-    balance_shape=(1, 1024, 1024),
-    local_head=dict(
-        type='InfoProHead',
-        num_classes=19,
-        loss_recon_weight=1.5,
-        loss_task_weight=1.0,
-        norm_cfg=dict(type='SyncBN', requires_grad=True)))
-# Builds the local heads (measuring the split) before the optimizer
-# collects the parameters; otherwise mmseg's optimizer settings.
+    balance_shape=(1, 1024, 1024))
 optim_wrapper = dict(
     constructor='InfoProOptimWrapperConstructor',
     # The recipe trains its randomly initialised head ('head') at 10x the
@@ -31,5 +25,3 @@ optim_wrapper = dict(
     # learns the decode head's: 10x, on purpose (mmengine's substring match
     # of 'head' would give them the same by accident).
     paramwise_cfg=dict(custom_keys={'local_heads': dict(lr_mult=10.)}))
-custom_hooks = [dict(type='WeightsOnlyCheckpointHook')]
-model_wrapper_cfg = dict(type='mmseg.InfoProDistributedDataParallel')
