@@ -131,6 +131,8 @@ EXPECTED = {
     ('EncoderDecoder', None, 1, None, 8, (176, 240), None, 0.01, False),
     LITE0.format('plus'):
     ('EncoderDecoder', None, 1, None, 8, (176, 240), None, 0.01, False),
+    'configs/camvid/deeplabv3plus_efficientnet-lite0-d16_1xb8-1000_camvid-256x352.py':  # noqa: E501
+    ('EncoderDecoder', None, 1, None, 8, (256, 352), None, 0.01, False),
     LITE0.format('-infopro-k2'):
     ('InfoProEncoderDecoder', None, 2, AUTO, 8, (176, 240), (1.5, 1.0), 0.01,
      False),
