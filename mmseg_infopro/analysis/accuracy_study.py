@@ -35,8 +35,8 @@ SPLIT_LOG = re.compile(
 #: commands, the split, training and validation progress, checkpoints and
 #: resumption (not the environment dump or the config).
 RUN_LOG_LINES = re.compile(
-    r'^\$ |InfoPro|Iter\(|Saving checkpoint|[Rr]esum|Load.* checkpoint|'
-    r'error|Error')
+    r'^\$ |InfoPro:|Iter\(|Saving checkpoint|[Rr]esumed|Resuming|--resume|'
+    r'Load.* checkpoint|^error:|Error:|Traceback')
 
 
 @dataclass
