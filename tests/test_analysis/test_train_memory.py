@@ -7,8 +7,8 @@ from mmseg_infopro.analysis import build_case_config, parse_case
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 LITE0 = osp.join(REPO, 'configs', 'camvid',
-                 'deeplabv3-infopro-k2_efficientnet-lite0-d16_1xb8-1600_'
-                 'camvid-176x240.py')
+                 'deeplabv3plus-infopro-k2_efficientnet-lite0-d16_1xb8-1000_'
+                 'camvid-256x352.py')
 R18 = osp.join(REPO, 'configs', 'camvid',
                'deeplabv3-infopro-k2_r18w32-d16_1xb8-600_camvid-176x240.py')
 

@@ -23,6 +23,8 @@ CAMVID_B = 'configs/camvid/deeplabv3{}_r50w16-d8_1xb8-600_camvid-176x240.py'
 CAMVID_GPU = 'configs/camvid/deeplabv3{}_r101-d8_1xb8-10k_camvid-360x480.py'
 LITE0 = ('configs/camvid/deeplabv3{}_efficientnet-lite0-d16_1xb8-1600_'
          'camvid-176x240.py')
+LITE0X = ('configs/camvid/deeplabv3plus{}_efficientnet-lite0-d16_1xb8-1000_'
+          'camvid-256x352.py')
 AUTO = None  # automatic split
 
 # config: (type, depth, K, split, batch/GPU, crop, (lambda1, lambda2), lr,
@@ -131,16 +133,16 @@ EXPECTED = {
     ('EncoderDecoder', None, 1, None, 8, (176, 240), None, 0.01, False),
     LITE0.format('plus'):
     ('EncoderDecoder', None, 1, None, 8, (176, 240), None, 0.01, False),
-    'configs/camvid/deeplabv3plus_efficientnet-lite0-d16_1xb8-1000_camvid-256x352.py':  # noqa: E501
+    LITE0X.format(''):
     ('EncoderDecoder', None, 1, None, 8, (256, 352), None, 0.01, False),
-    LITE0.format('-infopro-k2'):
-    ('InfoProEncoderDecoder', None, 2, AUTO, 8, (176, 240), (1.5, 1.0), 0.01,
+    LITE0X.format('-infopro-k2'):
+    ('InfoProEncoderDecoder', None, 2, AUTO, 8, (256, 352), (1.5, 1.0), 0.01,
      False),
-    LITE0.format('-greedy-k2'):
-    ('InfoProEncoderDecoder', None, 2, (5, ), 8, (176, 240), (0.0, 1.0),
+    LITE0X.format('-greedy-k2'):
+    ('InfoProEncoderDecoder', None, 2, (8, ), 8, (256, 352), (0.0, 1.0),
      0.01, False),
-    LITE0.format('-infopro-k4'):
-    ('InfoProEncoderDecoder', None, 4, AUTO, 8, (176, 240), (1.5, 1.0), 0.01,
+    LITE0X.format('-infopro-k4'):
+    ('InfoProEncoderDecoder', None, 4, AUTO, 8, (256, 352), (1.5, 1.0), 0.01,
      False),
 }
 
