@@ -422,6 +422,13 @@ default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
     return str(path)
 
 
+@pytest.fixture
+def user_config():
+    """Write the tests' user config (see :func:`_write_user_config`):
+    ``user_config(path, data_root, iters)`` -> its path."""
+    return _write_user_config
+
+
 #: The split the ``trained`` checkpoint is trained with, from the command
 #: line: its config's automatic split would measure another (checked by
 #: tests/test_tools/test_train_test.py), so runs that continue from it show

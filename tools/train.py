@@ -5,6 +5,8 @@ Example:
     python tools/train.py configs/deeplabv3_infopro_cityscapes.py
     python tools/train.py CONFIG \
         --cfg-options model.backbone.num_local_modules=4
+    python tools/train.py CONFIG --memory-budget 24GB   # the largest batch
+    python tools/train.py CONFIG --memory-budget 11GB --fit crop
 """
 import argparse
 import logging
@@ -20,15 +22,19 @@ from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
 import mmseg_infopro  # noqa: F401  (registers the InfoPro modules)
+from mmseg_infopro.analysis import parse_size
 from mmseg_infopro.datasets import DatasetCheckError, check_dataloader_cfgs
-from mmseg_infopro.engine import (CfgOptionsAction, CheckpointError,
-                                  balance_shape_mismatch, build_model_shapes,
-                                  config_errors_as_one_line,
+from mmseg_infopro.engine import (BUDGET_RECORD, CfgOptionsAction,
+                                  CheckpointError, agree_on_choice,
+                                  apply_choice, balance_shape_mismatch,
+                                  build_model_shapes,
+                                  config_errors_as_one_line, describe,
                                   load_checkpoint_file, load_runner_config,
                                   lock_work_dir, missing_weight_file,
-                                  prepare_work_dir, resume_checkpoint,
-                                  resume_mismatch, setup_distributed,
-                                  split_from_checkpoint)
+                                  prepare_work_dir, read_choice,
+                                  resume_checkpoint, resume_mismatch,
+                                  search_choice, setup_distributed,
+                                  split_from_checkpoint, write_choice)
 
 
 def parse_args() -> argparse.Namespace:
@@ -48,6 +54,25 @@ def parse_args() -> argparse.Namespace:
         '--amp',
         action='store_true',
         help='enable automatic-mixed-precision training (needs a GPU)')
+    parser.add_argument(
+        '--memory-budget',
+        metavar='SIZE',
+        help='train the largest per-process batch (or crop, --fit crop) '
+        'whose training step fits SIZE of memory (e.g. 24GB, 800MB), found '
+        'by trial steps before training; --resume takes the choice again')
+    parser.add_argument(
+        '--fit',
+        choices=['batch', 'crop'],
+        default='batch',
+        help='what --memory-budget chooses: the batch at the configured crop '
+        '(default) or the crop (same aspect ratio) at the configured batch')
+    parser.add_argument(
+        '--memory-margin',
+        type=float,
+        default=0.1,
+        metavar='FRACTION',
+        help='fraction of --memory-budget kept free for what a trial step '
+        'does not show (CUDA context, workers, fragmentation; default 0.1)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -81,6 +106,17 @@ def run(args: argparse.Namespace) -> None:
     """Train as the command line says."""
     if not osp.isfile(args.config):
         sys.exit(f'error: config {args.config!r} does not exist.')
+    if args.memory_budget is not None:
+        try:
+            parse_size(args.memory_budget)
+        except ValueError as e:
+            sys.exit(f'error: {e}')
+        if not 0 <= args.memory_margin < 1:
+            sys.exit(f'error: --memory-margin {args.memory_margin}: give a '
+                     f'fraction in [0, 1), e.g. 0.1.')
+    elif args.fit != 'batch':
+        sys.exit(f'error: --fit {args.fit} chooses for --memory-budget; '
+                 f'give the budget too.')
     try:
         cfg = load_runner_config(args.config, args.cfg_options,
                                  args.work_dir, args.launcher)
@@ -131,6 +167,21 @@ def run(args: argparse.Namespace) -> None:
         if checkpoint:
             cfg.load_from = checkpoint
             print_log(message, logger='current')
+    recorded = read_choice(cfg.work_dir) if args.resume else None
+    if recorded:
+        apply_choice(cfg, recorded)
+        print_log(
+            f'{describe(recorded)} Taken from {BUDGET_RECORD} of the run '
+            f'this one continues: not searched again.',
+            logger='current')
+        if args.memory_budget and parse_size(
+                args.memory_budget) != recorded['budget_bytes']:
+            print_log(
+                f'--memory-budget {args.memory_budget} differs from the '
+                f"resumed run's {recorded['budget']}: a resumed run keeps "
+                f'its batch and crop.',
+                logger='current',
+                level=logging.WARNING)
     taken = split_from_checkpoint(cfg)
     if taken:
         print_log(
@@ -152,7 +203,8 @@ def run(args: argparse.Namespace) -> None:
         problem = resume_mismatch(cfg, cfg.load_from)
         if problem:
             sys.exit(f'error: {problem}')
-    warning = balance_shape_mismatch(cfg)
+    # A budget sets balance_shape with the batch it chooses.
+    warning = None if args.memory_budget else balance_shape_mismatch(cfg)
     if warning:
         print_log(warning, logger='current', level=logging.WARNING)
     hooks = cfg.get('custom_hooks') or []
@@ -177,6 +229,35 @@ def run(args: argparse.Namespace) -> None:
         setup_distributed(cfg)
     except ValueError as e:
         sys.exit(f'error: {e}')
+    if args.memory_budget and not recorded:
+        try:
+            choice = agree_on_choice(
+                lambda: search_choice(
+                    cfg,
+                    args.memory_budget,
+                    args.fit,
+                    args.memory_margin,
+                    log=lambda line: print_log(line, logger='current')), cfg)
+        except (ValueError, RuntimeError) as e:
+            sys.exit(f'error: {e}')
+        apply_choice(cfg, choice)
+        print_log(describe(choice), logger='current')
+        if not (cfg.get('auto_scale_lr') or {}).get('enable'):
+            print_log(
+                'The learning rate stays as configured: auto_scale_lr is '
+                'not enabled (auto_scale_lr.enable=True and '
+                'auto_scale_lr.base_batch_size=<the batch it is for> scale '
+                'it with the batch).',
+                logger='current')
+    if int(os.environ.get('RANK', 0)) == 0:
+        # A fresh run without a budget drops an earlier run's record.
+        write_choice(cfg.work_dir, cfg.get('memory_budget'))
+    if cfg.get('memory_budget'):
+        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+            dict(
+                type='MemoryBudgetHook',
+                budget_bytes=cfg.memory_budget['budget_bytes'])
+        ]
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
         RUNNERS.build(cfg)
     model = runner.model.module if is_model_wrapper(

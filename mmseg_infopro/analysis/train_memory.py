@@ -37,24 +37,28 @@ RESULT_TAG = 'TRAIN_MEMORY_RESULT '
 def parse_case(spec: str) -> Dict:
     """Parse a case such as ``'k4+amp+split=5,9,20'``.
 
-    ``e2e`` is mmseg's own EncoderDecoder + ResNetV1c with the same backbone
-    and heads, ``k<N>`` InfoPro with N local modules; options joined with
-    ``+``: ``cp`` (backbone.with_cp), ``amp`` (fp16 autocast with loss
-    scaling on CUDA, bf16 autocast on CPU), ``split=a,b`` (explicit split
-    points, InfoPro only).
+    ``config`` is the config as it is (its model, split, ``with_cp`` and
+    ``AmpOptimWrapper``), ``e2e`` mmseg's own EncoderDecoder with the same
+    backbone and heads, ``k<N>`` InfoPro with N local modules; options of
+    ``e2e`` and ``k<N>`` joined with ``+``: ``cp`` (backbone.with_cp),
+    ``amp`` (fp16 autocast with loss scaling on CUDA, bf16 autocast on
+    CPU), ``split=a,b`` (explicit split points, InfoPro only).
 
     Raises:
         ValueError: For anything else, naming the case.
     """
     parts = spec.split('+')
     case = dict(name=spec, k=None, cp=False, amp=False, split=None)
+    if spec == 'config':
+        return case
     if parts[0] == 'e2e':
         case['k'] = 0
     elif parts[0].startswith('k') and parts[0][1:].isdigit() and int(
             parts[0][1:]) >= 1:
         case['k'] = int(parts[0][1:])
     else:
-        raise ValueError(f'case {spec!r} must start with "e2e" or "k<N>".')
+        raise ValueError(f'case {spec!r} must be "config" or start with '
+                         f'"e2e" or "k<N>".')
     for opt in parts[1:]:
         if opt in ('cp', 'amp'):
             case[opt] = True
@@ -71,7 +75,8 @@ def build_case_config(config: str,
                       batch: int,
                       crop: Sequence[int],
                       cfg_options: Optional[Dict] = None):
-    """The config of one case: InfoPro as configured, or its E2E twin.
+    """The config of one case: the config itself (``k`` None), InfoPro
+    with K modules, or its E2E twin.
 
     The crop is set as ``data_preprocessor.size``; an automatic split is
     balanced for ``batch`` images of it (``model.balance_shape``), i.e. as a
@@ -84,13 +89,15 @@ def build_case_config(config: str,
     cfg = load_config(config, cfg_options)
     if case['k'] == 0:
         cfg.model = ConfigDict(to_plain_model_cfg(cfg.model))
-    else:
+    elif case['k'] is not None:
         cfg.model.backbone.num_local_modules = case['k']
         cfg.model.backbone.split_points = case['split']
+    if 'num_local_modules' in cfg.model.backbone:
         cfg.model.balance_shape = (batch, *crop)
     cfg.model.pretrained = None
     cfg.model.data_preprocessor.size = tuple(crop)
-    if case['cp'] or 'with_cp' in cfg.model.backbone:
+    if case['k'] is not None and (case['cp']
+                                  or 'with_cp' in cfg.model.backbone):
         # Only backbones that have the argument (timm's do not) get it.
         cfg.model.backbone.with_cp = case['cp']
     return cfg
@@ -140,6 +147,8 @@ def measure_case(config: str,
     register_all_modules(init_default_scope=True)
     case = parse_case(spec)
     dev = torch.device(device)
+    if dev.type == 'cuda' and dev.index is not None:
+        torch.cuda.set_device(dev)  # the tracker reads the current device
     if memory_fraction is not None:
         torch.cuda.set_per_process_memory_fraction(memory_fraction, dev)
     cfg = build_case_config(config, case, batch, crop, cfg_options)
@@ -157,7 +166,10 @@ def measure_case(config: str,
             if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
                 m.eval()
     optim_cfg = dict(cfg.optim_wrapper)
+    if case['k'] is None:  # the config's own choice
+        case['amp'] = optim_cfg.get('type') == 'AmpOptimWrapper'
     optim_cfg['type'] = 'OptimWrapper'
+    optim_cfg.pop('loss_scale', None)
     if case['amp'] and dev.type == 'cuda':
         optim_cfg.update(type='AmpOptimWrapper', loss_scale='dynamic')
     optim_wrapper = build_optim_wrapper(model, optim_cfg)
@@ -230,7 +242,7 @@ def measure_case(config: str,
         case=case['name'],
         k=case['k'],
         split_points=list(getattr(model.backbone, 'split_points', None) or []),
-        with_cp=case['cp'],
+        with_cp=bool(cfg.model.backbone.get('with_cp', False)),
         amp=case['amp'],
         batch=batch,
         crop=list(crop),

@@ -24,7 +24,7 @@ __all__ = [
     'load_config',
     'load_runner_config', 'build_model_shapes',
     'missing_weight_file', 'balance_shape_mismatch', 'split_from_checkpoint',
-    'resume_mismatch'
+    'resume_mismatch', 'train_crop'
 ]
 
 #: What a config file or a ``--cfg-options`` merge raises for the user's
@@ -220,7 +220,7 @@ def balance_shape_mismatch(cfg: Config) -> Optional[str]:
     """
     model = cfg.get('model') or {}
     backbone = model.get('backbone') or {}
-    crop = _train_crop(cfg)
+    crop = train_crop(cfg)
     batch = (cfg.get('train_dataloader') or {}).get('batch_size')
     if ('num_local_modules' not in backbone
             or backbone.get('split_points') is not None
@@ -240,7 +240,7 @@ def balance_shape_mismatch(cfg: Config) -> Optional[str]:
             f'least memory at this batch.')
 
 
-def _train_crop(cfg: Config) -> Optional[tuple]:
+def train_crop(cfg: Config) -> Optional[tuple]:
     """The (H, W) the train pipeline crops to (its last ``crop_size``),
     else ``model.data_preprocessor.size`` (which only pads to it)."""
     dataset = (cfg.get('train_dataloader') or {}).get('dataset') or {}

@@ -10,10 +10,14 @@ from typing import IO, List, Optional, Sequence, Tuple
 
 from .checkpoint_file import CheckpointError, load_checkpoint_file
 
+#: The batch and crop a run chose for ``--memory-budget`` (see
+#: :mod:`~mmseg_infopro.engine.budget_choice`), kept with its checkpoints.
+BUDGET_RECORD = 'memory_budget.json'
+
 __all__ = [
-    'earlier_checkpoints', 'set_aside', 'set_aside_checkpoints',
-    'prepare_work_dir',
-    'resume_checkpoint', 'lock_work_dir'
+    'BUDGET_RECORD', 'earlier_checkpoints', 'set_aside',
+    'set_aside_checkpoints', 'prepare_work_dir', 'resume_checkpoint',
+    'lock_work_dir'
 ]
 
 
@@ -42,8 +46,13 @@ def set_aside(folder: str, paths: Sequence[str]) -> str:
 
 
 def set_aside_checkpoints(work_dir: str) -> str:
-    """:func:`set_aside` for the earlier checkpoints of ``work_dir``."""
-    return set_aside(work_dir, earlier_checkpoints(work_dir))
+    """:func:`set_aside` for the earlier checkpoints of ``work_dir``, with
+    the batch and crop their run chose for a memory budget."""
+    record = osp.join(work_dir, BUDGET_RECORD)
+    return set_aside(
+        work_dir,
+        earlier_checkpoints(work_dir) +
+        ([record] if osp.isfile(record) else []))
 
 
 def prepare_work_dir(work_dir: str,
@@ -138,8 +147,7 @@ def resume_checkpoint(work_dir: str) -> Tuple[Optional[str], str]:
         if broken:
             notes.append(f'passed over checkpoints that do not load ('
                          f'{"; ".join(broken)}).')
-        return path, ' '.join([f'--resume: continuing from {path}.'] +
-                              notes)
+        return path, ' '.join([f'--resume: continuing from {path}.'] + notes)
     if broken:
         raise ValueError(
             f'--resume: no checkpoint in {work_dir} loads ('

@@ -6,6 +6,7 @@ from mmseg_infopro.engine import prepare_work_dir
 
 def test_used_work_dir(tmp_path):
     (tmp_path / 'iter_8.pth').write_bytes(b'old')
+    (tmp_path / 'memory_budget.json').write_text('{"batch": 8}')
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_8.pth'))
     assert prepare_work_dir(str(tmp_path), True, False) is None  # resume
     with pytest.raises(ValueError, match='--resume.*--overwrite'):
@@ -16,6 +17,10 @@ def test_used_work_dir(tmp_path):
     assert 'replaced_' in message
     aside, = tmp_path.glob('replaced_*')
     assert (aside / 'iter_8.pth').read_bytes() == b'old'
+    # The batch its run chose goes with the checkpoints: --resume of the
+    # new run must not take it.
+    assert (aside / 'memory_budget.json').is_file()
+    assert not (tmp_path / 'memory_budget.json').exists()
     assert not list(tmp_path.glob('*.pth'))
     assert not (tmp_path / 'last_checkpoint').exists()
 

@@ -124,8 +124,11 @@ def _table_matches_its_trials(report, max_batch):
 def test_fit_searches_every_crop_for_a_fit_next_to_a_failure(
         run_tool, tmp_path, monkeypatch):
     """The search on a memory model (a fixed part plus a part per image and
-    pixel): the largest batches are the model's, found from its trials."""
-    import mmseg_infopro.analysis as analysis
+    pixel): the largest batches are the model's, found from its trials
+    (without the planner's guess: tests/test_analysis/test_budget_search.py
+    has it)."""
+    import mmseg_infopro.analysis.budget_prediction as budget_prediction
+    import mmseg_infopro.analysis.budget_search as budget_search
     per_image = dict(e2e=10.0, k2=6.0)  # MB at 64x128
 
     def trial(config, spec, batch, crop, device, **kwargs):
@@ -133,10 +136,13 @@ def test_fit_searches_every_crop_for_a_fit_next_to_a_failure(
         return dict(case=spec, batch=batch, crop=list(crop), fits=True,
                     peak_mb=mb)
 
-    monkeypatch.setattr(analysis, 'run_case', trial)
+    monkeypatch.setattr(budget_search, 'run_case', trial)
+    monkeypatch.setattr(budget_prediction, 'planner_prediction',
+                        lambda *args: None)
     out = tmp_path / 'fit.json'
     proc = run_tool('tools/analysis/fit.py', DEMO, '--budget', '100MB',
-                    '--device', 'cpu', '--crops', '64x128', '128x256',
+                    '--margin', '0', '--device', 'cpu', '--crops', '64x128',
+                    '128x256',
                     '--methods', 'e2e', 'k2', '--amp', 'off', '--max-batch',
                     '12', '--out', str(out))
     report = json.loads(out.read_text())
@@ -150,8 +156,9 @@ def test_fit_searches_every_crop_for_a_fit_next_to_a_failure(
     assert '| e2e | 8 | 2 |' in proc.stdout
     # Below the memory of one image at the smallest crop: batch 0
     # everywhere, after that one trial.
-    run_tool('tools/analysis/fit.py', DEMO, '--budget', '25MB', '--device',
-             'cpu', '--crops', '64x128', '128x256', '--methods', 'k2',
+    run_tool('tools/analysis/fit.py', DEMO, '--budget', '25MB', '--margin',
+             '0', '--device', 'cpu', '--crops', '64x128', '128x256',
+             '--methods', 'k2',
              '--amp', 'off', '--out', str(out))
     report = json.loads(out.read_text())
     assert report['table'] == {'k2': {'64x128': 0, '128x256': 0}}
@@ -161,7 +168,8 @@ def test_fit_searches_every_crop_for_a_fit_next_to_a_failure(
 
 
 @pytest.mark.parametrize('args, message', [
-    (['--budget', 'lots'], 'use a size such as 24GB'),
+    (['--budget', 'lots'], "--budget 'lots': give a size such as 24GB"),
+    (['--budget', '1GB', '--margin', '1'], '--margin must be a fraction'),
     (['--budget', '1GB', '--crops', '512by1024'], 'must look like'),
     (['--budget', '1GB', '--methods', 'k2+amp'], 'AMP is --amp'),
 ])

@@ -92,3 +92,23 @@ def test_steps_past_the_deadline_are_skipped(run_tool, tmp_path):
     assert json.loads((out / 'summary.json').read_text())['steps'] == {
         'benchmark': dict(skipped='deadline')
     }
+
+
+def test_the_budget_step_leaves_the_batch_to_the_flag(repo_root, tmp_path):
+    """The train-budget step's command (it runs on the GPU; the flag itself
+    runs in tests/test_tools/test_train_memory_budget.py)."""
+    import argparse
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'gpu_check', osp.join(repo_root, 'tools/analysis/gpu_check.py'))
+    gpu_check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gpu_check)
+    args = argparse.Namespace(
+        config=DEMO, device='cpu', crop=(64, 128), batch=2, iters=2,
+        budget='300MB')
+    cmd, = gpu_check.Commands(args, str(tmp_path))('train-budget',
+                                                   str(tmp_path))
+    assert cmd[cmd.index('--memory-budget') + 1] == '300MB'
+    assert 'model.data_preprocessor.size=(64,128)' in cmd
+    assert not [o for o in cmd if o.startswith(
+        ('train_dataloader.batch_size', 'model.balance_shape'))]

@@ -18,9 +18,13 @@ users run, in the order they run it, after the memory benchmark:
    InfoProDistributedDataParallel, gloo backend (NCCL refuses two ranks on
    one GPU), stopped halfway and continued with ``--resume``.
 6. ``test-ddp``: tools/test.py with two processes on the ddp checkpoint.
-7. ``cuda-tests``: the test suite's CUDA tests (``pytest -m cuda``), when
+7. ``train-budget``: tools/train.py ``--memory-budget`` (``--budget``, 24 GB
+   by default): the batch it chose, its trial's peak, and the peak that
+   training then measured (``OUT/train-budget.json``, the work dir's
+   ``memory_budget.json``).
+8. ``cuda-tests``: the test suite's CUDA tests (``pytest -m cuda``), when
    pytest is installed.
-8. ``fit-24GB``, ``fit-80GB``: tools/analysis/fit.py, the largest batch of
+9. ``fit-24GB``, ``fit-80GB``: tools/analysis/fit.py, the largest batch of
    E2E, K = 2 and K = 4 at 512x1024 and 1024x2048 within 24 GB and 80 GB.
 
 Writes ``OUT/<step>.json`` (the tool's own JSON, the training log's scalars
@@ -54,7 +58,7 @@ from typing import Dict, List, Optional
 
 MAIN_CONFIG = 'configs/deeplabv3_infopro_cityscapes.py'
 STEPS = ('benchmark', 'train', 'test', 'inference', 'ddp', 'test-ddp',
-         'cuda-tests', 'fit-24GB', 'fit-80GB')
+         'train-budget', 'cuda-tests', 'fit-24GB', 'fit-80GB')
 NORM_PARTS = ('backbone', 'decode_head', 'auxiliary_head', 'local_head')
 #: What the logs say, recorded per step (see the summary).
 LOG_FACTS = dict(
@@ -82,6 +86,8 @@ def parse_args() -> argparse.Namespace:
         '--iters', type=int, default=20, help='training iterations')
     parser.add_argument(
         '--fit-crops', nargs='+', default=['512x1024', '1024x2048'])
+    parser.add_argument(
+        '--budget', default='24GB', help='the train-budget step\'s budget')
     parser.add_argument(
         '--deadline-s',
         type=float,
@@ -182,11 +188,16 @@ class Commands:
             *self.crop_options
         ]
 
-    def _train_options(self, iters: int) -> List[str]:
+    def _train_options(self, iters: int, batch: bool = True) -> List[str]:
+        """Options of a short training; without ``batch``, the batch size
+        and ``balance_shape`` are left to ``--memory-budget``."""
         a = self.args
+        batch_options = [
+            f'train_dataloader.batch_size={a.batch}',
+            f'model.balance_shape=({a.batch},{a.crop[0]},{a.crop[1]})'
+        ] if batch else []
         return [
-            *self._data_options(), f'train_dataloader.batch_size={a.batch}',
-            f'model.balance_shape=({a.batch},{a.crop[0]},{a.crop[1]})',
+            *self._data_options(), *batch_options,
             f'model.data_preprocessor.size=({a.crop[0]},{a.crop[1]})',
             f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
             'default_hooks.logger.interval=1',
@@ -231,6 +242,12 @@ class Commands:
                 py, 'tools/train.py', a.config, '--work-dir',
                 self.work_dir(step), '--cfg-options',
                 *self._train_options(a.iters)
+            ]]
+        if step == 'train-budget':
+            return [[
+                py, 'tools/train.py', a.config, '--work-dir',
+                self.work_dir(step), '--memory-budget', a.budget,
+                '--cfg-options', *self._train_options(a.iters, batch=False)
             ]]
         if step == 'ddp':
             # Stopped halfway, then continued: the resumed run takes the
@@ -324,6 +341,15 @@ def main() -> None:
         elif step in ('test', 'test-ddp'):
             record['metrics'] = test_metrics(
                 osp.join(args.out, f'{step}.log'))
+        elif step == 'train-budget':
+            chosen = osp.join(commands.work_dir(step), 'memory_budget.json')
+            if osp.isfile(chosen):
+                shutil.copy(chosen, result_json)
+                with open(chosen) as f:
+                    choice = json.load(f)
+                record.update((key, choice.get(key)) for key in (
+                    'batch', 'crop', 'peak_mb', 'trials', 'search_seconds',
+                    'training_peak_mb', 'training_within_budget'))
         summary['steps'][step] = record
         with open(osp.join(args.out, 'summary.json'), 'w') as f:
             json.dump(summary, f, indent=2)

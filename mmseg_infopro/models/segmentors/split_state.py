@@ -261,9 +261,13 @@ class SplitStateMixin:
                 stages.add(out_indices[0])
         return stages
 
-    def split_planner(self) -> SplitPlanner:
+    def split_planner(self,
+                      balance_shape: Optional[Sequence[int]] = None
+                      ) -> SplitPlanner:  # yapf: disable
         """The planner of this model's automatic split, on a CPU float32
-        copy of it (wherever the model lives), with plain BN.
+        copy of it (wherever the model lives), with plain BN; for another
+        per-GPU batch (N, H, W) than ``balance_shape`` when given (the
+        memory of other batches, as ``--memory-budget`` predicts it).
 
         ``split_planner().plan()`` is the automatic split and its modelled
         memory per module; ``plan(points)`` models any split. Sizes of saved
@@ -273,7 +277,8 @@ class SplitStateMixin:
         and changes no BN statistics of the model; a model on the meta
         device (no data) can be planned too.
         """
-        profile_size, balance_shape, tolerance = self._split_search
+        profile_size, configured, tolerance = self._split_search
+        balance_shape = balance_shape or configured
         if balance_shape is None:
             crop = getattr(self.data_preprocessor, 'size', None) or \
                 profile_size

@@ -1,0 +1,280 @@
+"""``tools/train.py --memory-budget``: the batch or crop chosen for a memory
+budget, applied to everything that depends on it, recorded in the work dir
+and taken from there again by ``--resume``.
+
+The search itself is :class:`~mmseg_infopro.analysis.BudgetSearch`; it runs
+once per run, in the process of rank 0, before the Runner, and the other
+ranks take its choice.
+"""
+import inspect
+import json
+import os
+import os.path as osp
+import tempfile
+import time
+from typing import Callable, Dict, List, Optional
+
+from mmengine.config import Config
+
+from ..analysis import BudgetSearch, parse_size
+from .output_files import replaced_atomically
+from .runner_config import train_crop
+from .work_dir import BUDGET_RECORD
+
+__all__ = [
+    'BUDGET_RECORD', 'BudgetError', 'search_choice', 'apply_choice',
+    'agree_on_choice', 'describe', 'read_choice', 'write_choice',
+    'training_device'
+]
+
+
+class BudgetError(ValueError):
+    """No batch or crop fits the budget, or the config gives the search
+    nothing to change; the message says what was measured and what would
+    help."""
+
+
+def training_device() -> str:
+    """The device this process will train on, as mmengine picks it."""
+    import torch
+    if not torch.cuda.is_available():
+        return 'cpu'
+    local_rank = int(os.environ.get('LOCAL_RANK', 0))
+    return f'cuda:{local_rank % torch.cuda.device_count()}'
+
+
+def _pipeline_crops(cfg: Config) -> List[dict]:
+    """The train pipeline's transforms that crop (``crop_size``)."""
+    dataset = (cfg.get('train_dataloader') or {}).get('dataset') or {}
+    while 'pipeline' not in dataset and isinstance(
+            dataset.get('dataset'), dict):  # RepeatDataset and the like
+        dataset = dataset['dataset']
+    return [
+        t for t in dataset.get('pipeline') or []
+        if isinstance(t, dict) and t.get('crop_size') is not None
+    ]
+
+
+def search_choice(cfg: Config,
+                  budget: str,
+                  fit: str = 'batch',
+                  margin: float = 0.1,
+                  device: Optional[str] = None,
+                  log: Optional[Callable[[str], None]] = None) -> Dict:
+    """Search the largest batch (``fit='batch'``) or crop (``fit='crop'``,
+    at the configured batch) of ``cfg`` as it will train.
+
+    The trials train ``cfg`` itself (written to a temporary file): its
+    model, split, ``with_cp`` and AMP, with random images of the candidate
+    crop.
+
+    Args:
+        cfg (Config): The training config.
+        budget (str): The budget as given (``'24GB'``).
+        fit (str): ``'batch'`` or ``'crop'``.
+        margin (float): Fraction of the budget kept free.
+        device (str, optional): Where to measure; defaults to
+            :func:`training_device`.
+        log (Callable[[str], None], optional): Told every trial.
+
+    Returns:
+        dict: The choice: ``batch``, ``crop``, ``peak_mb`` (its trial),
+        ``next`` (the candidate above it that did not fit, or None at the
+        search's upper end), the budget, margin, device, the configured
+        batch and crop, ``trials`` and ``search_seconds``, ``notes``.
+
+    Raises:
+        ValueError: For a malformed budget or margin, an unknown ``fit``.
+        BudgetError: When nothing fits, or the config has no crop to keep
+            or change.
+        RuntimeError: When a trial fails other than by running out of
+            memory.
+    """
+    if fit not in ('batch', 'crop'):
+        raise ValueError(f"--fit must be 'batch' or 'crop', got {fit!r}.")
+    size = parse_size(budget)
+    device = device or training_device()
+    batch = int(cfg.train_dataloader.batch_size)
+    crop = train_crop(cfg)
+    if crop is None:
+        raise BudgetError(
+            '--memory-budget needs the training crop: the train pipeline '
+            'has no crop_size (RandomCrop) and model.data_preprocessor has '
+            'no size.')
+    if fit == 'crop' and not _pipeline_crops(cfg):
+        raise BudgetError(
+            '--fit crop: the train pipeline has no crop_size (RandomCrop) '
+            'to set; --fit batch keeps the images as they are.')
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        config = osp.join(tmp, 'config.py')
+        cfg.dump(config)
+        search = BudgetSearch(
+            config, size, 'config', device, margin=margin, log=log)
+        search.predict_from_planner(crop)
+        if fit == 'batch':
+            chosen_batch, chosen_crop = search.largest_batch(crop), crop
+        else:
+            chosen_batch, chosen_crop = batch, search.largest_crop(batch, crop)
+    if not chosen_batch or chosen_crop is None:
+        raise BudgetError(_nothing_fits(search, budget, fit, cfg))
+    trials = {(t['batch'], tuple(t['crop'])): t for t in search.trials}
+    above = [
+        t for t in search.trials
+        if not t['fits'] and t['batch'] * t['crop'][0] *
+        t['crop'][1] > chosen_batch * chosen_crop[0] * chosen_crop[1]
+    ]
+    nearest = min(
+        above, key=lambda t: t['batch'] * t['crop'][0] * t['crop'][1]
+    ) if above else None
+    return dict(
+        budget=budget,
+        budget_bytes=size,
+        margin=margin,
+        limit_mb=search.limit / 2**20,
+        fit=fit,
+        device=device,
+        batch=chosen_batch,
+        crop=list(chosen_crop),
+        peak_mb=trials[(chosen_batch, tuple(chosen_crop))].get('peak_mb'),
+        next=None if nearest is None else dict(
+            batch=nearest['batch'],
+            crop=nearest['crop'],
+            peak_mb=nearest.get('peak_mb')),
+        configured=dict(batch=batch, crop=list(crop)),
+        trials=len(search.trials),
+        search_seconds=round(time.perf_counter() - start, 1),
+        notes=search.notes)
+
+
+def _nothing_fits(search: BudgetSearch, budget: str, fit: str,
+                  cfg: Config) -> str:
+    """The one line for a budget that not even the smallest candidate
+    fits: what was measured, and what would help."""
+    smallest = min(
+        search.trials, key=lambda t: t['batch'] * t['crop'][0] * t['crop'][1])
+    what = (f"batch {smallest['batch']} at "
+            f"{smallest['crop'][0]}x{smallest['crop'][1]}")
+    measured = (f"{smallest['peak_mb']:.0f} MB"
+                if 'peak_mb' in smallest else 'out of memory')
+    backbone = cfg.model.get('backbone') or {}
+    k = backbone.get('num_local_modules')
+    helps = []
+    if k is not None:
+        helps.append(f'more local modules (model.backbone.'
+                     f'num_local_modules={max(2, 2 * k)})')
+    if not backbone.get('with_cp') and _takes(backbone.get('type'), 'with_cp'):
+        helps.append('model.backbone.with_cp=True')
+    if cfg.optim_wrapper.get('type') != 'AmpOptimWrapper':
+        helps.append('--amp')
+    helps.append('a smaller crop' if fit ==
+                 'batch' else 'a smaller batch (--fit batch)')
+    return (f'--memory-budget {budget}: not even {what} fits ({measured} '
+            f'measured, {search.limit / 2**20:.0f} MB allowed: the budget '
+            f'less {search.margin:.0%} margin, on {search.device}). What '
+            f'would help: ' + ', '.join(helps) + ', or a larger budget.')
+
+
+def _takes(backbone_type: Optional[str], argument: str) -> bool:
+    """Whether the registered backbone (or a class it derives from) has
+    ``argument`` in its ``__init__``."""
+    from mmseg.registry import MODELS
+    cls = MODELS.get(backbone_type) if isinstance(backbone_type, str) else None
+    return cls is not None and any(
+        argument in inspect.signature(c.__init__).parameters
+        for c in cls.__mro__ if '__init__' in vars(c))
+
+
+def apply_choice(cfg: Config, choice: Dict) -> None:
+    """Set everything that depends on the batch and crop: the dataloader's
+    batch size, the pipeline's ``crop_size`` and ``data_preprocessor.size``
+    (and the config's own ``crop_size`` and ``train_pipeline`` variables,
+    so that the dumped config reads true), InfoPro's ``balance_shape``; the
+    choice itself goes to ``cfg.memory_budget``. mmengine's
+    ``auto_scale_lr``, where the config enables it, scales the learning
+    rate from the new batch."""
+    batch, crop = int(choice['batch']), tuple(choice['crop'])
+    cfg.train_dataloader.batch_size = batch
+    if tuple(train_crop(cfg) or ()) != crop:
+        for transform in _pipeline_crops(cfg):
+            transform['crop_size'] = crop
+        for transform in cfg.get('train_pipeline') or []:
+            if isinstance(transform, dict) and 'crop_size' in transform:
+                transform['crop_size'] = crop
+        if 'crop_size' in cfg:
+            cfg.crop_size = crop
+    preprocessor = cfg.model.get('data_preprocessor')
+    if preprocessor is not None and preprocessor.get('size') is not None:
+        preprocessor.size = crop
+    if 'num_local_modules' in (cfg.model.get('backbone') or {}):
+        cfg.model.balance_shape = (batch, *crop)
+    cfg.memory_budget = dict(choice)
+
+
+def describe(choice: Dict) -> str:
+    """One line for the log."""
+    h, w = choice['crop']
+    nxt = choice.get('next')
+    above = (f"; {nxt['batch']} x {nxt['crop'][0]}x{nxt['crop'][1]} did "
+             f"not fit" +
+             (f" ({nxt['peak_mb']:.0f} MB)" if nxt.get('peak_mb') is not None
+              else '') if nxt else ' (the largest tried)')
+    peak = (f" ({choice['peak_mb']:.0f} MB measured)"
+            if choice.get('peak_mb') is not None else '')
+    return (f"--memory-budget {choice['budget']} ({choice['margin']:.0%} "
+            f"kept free, {choice['device']}): batch {choice['batch']} of "
+            f"{h}x{w}{peak}{above}; {choice['trials']} trial steps, "
+            f"{choice['search_seconds']:.0f} s." +
+            ''.join(f' Note: {note}' for note in choice.get('notes', [])))
+
+
+def agree_on_choice(choose: Callable[[], Dict], cfg: Config) -> Dict:
+    """``choose()`` on rank 0 only, its choice (or its error) broadcast to
+    every rank: the search runs once per run, not per rank in a fight for
+    the same memory. Starts the process group the Runner would otherwise
+    start, with the config's ``env_cfg.dist_cfg``.
+
+    Raises:
+        BudgetError: On every rank, when rank 0's search found nothing.
+    """
+    launcher = cfg.get('launcher', 'none')
+    if launcher == 'none':
+        return choose()
+    from mmengine.dist import (broadcast_object_list, get_rank, init_dist,
+                               is_distributed)
+    if not is_distributed():
+        init_dist(launcher, **(cfg.get('env_cfg') or {}).get('dist_cfg', {}))
+    result: list = [None]
+    if get_rank() == 0:
+        try:
+            result = [choose()]
+        except (ValueError, RuntimeError) as e:
+            result = [f'{type(e).__name__}: {e}']
+    broadcast_object_list(result, src=0)
+    if isinstance(result[0], str):
+        raise BudgetError(result[0].split(': ', 1)[1])
+    return result[0]
+
+
+def read_choice(work_dir: str) -> Optional[Dict]:
+    """The choice recorded in ``work_dir``, or None."""
+    path = osp.join(work_dir, BUDGET_RECORD)
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def write_choice(work_dir: str, choice: Optional[Dict]) -> None:
+    """Record ``choice`` in ``work_dir`` (None: remove an earlier run's
+    record, which a fresh run without a budget must not resume with)."""
+    path = osp.join(work_dir, BUDGET_RECORD)
+    if choice is None:
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            pass
+        return
+    os.makedirs(work_dir, exist_ok=True)
+    with replaced_atomically(path) as tmp, open(tmp, 'w') as f:
+        json.dump(choice, f, indent=2)

@@ -1,0 +1,98 @@
+"""The batch and crop chosen for a memory budget, applied to a config and
+recorded (mmseg_infopro.engine.budget_choice); the search's trials stand
+in for by a memory model."""
+import os.path as osp
+
+import pytest
+
+import mmseg_infopro.analysis.budget_prediction as budget_prediction
+import mmseg_infopro.analysis.budget_search as budget_search
+from mmseg_infopro.engine import (BudgetError, apply_choice, load_config,
+                                  read_choice, search_choice, train_crop,
+                                  write_choice)
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DEMO = osp.join(
+    REPO, 'configs/demo/'
+    'deeplabv3-infopro_r18-d8_1xb4-300_synthetic-cityscapes-128x256.py')
+
+
+@pytest.fixture
+def seen(monkeypatch):
+    """Trial steps of 20 MB + 10 MB per 128x256 image (K = 2; twice that
+    per image for K = 1), recording the config each trial trains; no
+    planner guess (tests/test_analysis/test_budget_search.py has it)."""
+    configs = []
+    monkeypatch.setattr(budget_prediction, 'planner_prediction',
+                        lambda *args: None)
+
+    def trial(config, spec, batch, crop, device, **kwargs):
+        cfg = load_config(config)
+        configs.append(cfg)
+        per_image = 10 if cfg.model.backbone.num_local_modules > 1 else 20
+        mb = 20 + per_image * batch * crop[0] * crop[1] / (128 * 256)
+        return dict(
+            case=spec, batch=batch, crop=list(crop), fits=True, peak_mb=mb)
+
+    monkeypatch.setattr(budget_search, 'run_case', trial)
+    return configs
+
+
+def test_the_choice_follows_the_model_the_config_trains(seen):
+    cfg = load_config(DEMO)
+    k2 = search_choice(cfg, '120MB', margin=0, device='cpu')
+    # The trials train this config (its split settings, K, AMP...).
+    assert seen and all(c.model.type == 'InfoProEncoderDecoder' for c in seen)
+    assert (k2['batch'], k2['crop']) == (10, [128, 256])
+    assert k2['next']['batch'] == 11 and k2['peak_mb'] == 120
+    assert k2['configured'] == dict(batch=4, crop=[128, 256])
+    cfg.model.backbone.num_local_modules = 1
+    e2e = search_choice(cfg, '120MB', margin=0, device='cpu')
+    assert e2e['batch'] == 5 < k2['batch']
+
+
+def test_fit_crop_keeps_the_batch(seen):
+    cfg = load_config(DEMO)
+    choice = search_choice(cfg, '120MB', fit='crop', margin=0, device='cpu')
+    # 100 MB of 10 MB per 128x256 at 4 images: 2.5 x the pixels, 192x384.
+    assert choice['batch'] == 4 and choice['crop'] == [192, 384]
+
+
+def test_nothing_fits_says_what_was_measured_and_what_helps(seen):
+    cfg = load_config(DEMO)
+    with pytest.raises(BudgetError) as e:
+        search_choice(cfg, '25MB', margin=0.1, device='cpu')
+    message = str(e.value)
+    assert 'not even batch 1 at 128x256 fits (30 MB measured, 22 MB ' \
+        'allowed' in message
+    assert 'num_local_modules=4' in message and '--amp' in message
+    assert '\n' not in message
+    cfg.train_dataloader.dataset.pipeline = [
+        t for t in cfg.train_dataloader.dataset.pipeline
+        if t['type'] != 'RandomCrop'
+    ]
+    with pytest.raises(BudgetError, match='no crop_size'):
+        search_choice(cfg, '1GB', fit='crop', device='cpu')
+    with pytest.raises(ValueError, match="'lots'"):
+        search_choice(cfg, 'lots', device='cpu')
+
+
+def test_apply_choice_sets_everything_that_depends_on_it():
+    cfg = load_config(DEMO)
+    apply_choice(cfg, dict(batch=6, crop=[192, 384], budget='1GB'))
+    assert cfg.train_dataloader.batch_size == 6
+    assert train_crop(cfg) == (192, 384)
+    assert tuple(cfg.model.data_preprocessor.size) == (192, 384)
+    assert tuple(cfg.model.balance_shape) == (6, 192, 384)
+    # The config's own variables read true in the dumped config.
+    assert tuple(cfg.crop_size) == (192, 384)
+    assert [t['crop_size'] for t in cfg.train_pipeline
+            if 'crop_size' in t] == [(192, 384)]
+    assert cfg.memory_budget['batch'] == 6
+
+
+def test_record_round_trip(tmp_path):
+    write_choice(str(tmp_path / 'w'), dict(batch=3))
+    assert read_choice(str(tmp_path / 'w')) == dict(batch=3)
+    write_choice(str(tmp_path / 'w'), None)
+    assert read_choice(str(tmp_path / 'w')) is None
