@@ -14,8 +14,7 @@ Example:
 import argparse
 import sys
 
-from mmseg_infopro.datasets import (CamVidConversionError,
-                                    convert_segnet_camvid)
+from mmseg_infopro.datasets import CamVidConversionError, convert_segnet_camvid
 
 
 def parse_args() -> argparse.Namespace:
