@@ -191,9 +191,9 @@ class BudgetSearch:
 
     def predict_from_planner(self, crop: Sequence[int]) -> None:
         """Take the split planner's memory model of this case at ``crop``
-        as the first guess (InfoPro configs; others start from their own
-        batch). Its slope (MB per pixel) also places candidates until two
-        trials have measured one."""
+        as the first guess (InfoPro configs; without it the search starts
+        at the smallest candidate). Its slope (MB per pixel) also places
+        candidates until two trials have measured one."""
         from .budget_prediction import planner_prediction
         prediction = planner_prediction(self.config, self.spec,
                                         self.cfg_options, crop,
