@@ -29,7 +29,8 @@ def seen(monkeypatch):
     def trial(config, spec, batch, crop, device, **kwargs):
         cfg = load_config(config)
         configs.append(cfg)
-        per_image = 10 if cfg.model.backbone.num_local_modules > 1 else 20
+        k = cfg.model.backbone.get('num_local_modules', 1)
+        per_image = 10 if k > 1 else 20
         mb = 20 + per_image * batch * crop[0] * crop[1] / (128 * 256)
         return dict(
             case=spec, batch=batch, crop=list(crop), fits=True, peak_mb=mb)
@@ -96,3 +97,17 @@ def test_record_round_trip(tmp_path):
     assert read_choice(str(tmp_path / 'w')) == dict(batch=3)
     write_choice(str(tmp_path / 'w'), None)
     assert read_choice(str(tmp_path / 'w')) is None
+
+
+def test_a_plain_mmseg_config_is_searched_too(seen):
+    """mmseg's own EncoderDecoder: no planner, no balance_shape."""
+    from mmengine.config import ConfigDict
+
+    from mmseg_infopro.models.utils import to_plain_model_cfg
+    cfg = load_config(DEMO)
+    cfg.model = ConfigDict(to_plain_model_cfg(cfg.model))
+    choice = search_choice(cfg, '120MB', margin=0, device='cpu')
+    assert seen[-1].model.type == 'EncoderDecoder'
+    assert choice['batch'] == 5
+    apply_choice(cfg, choice)
+    assert 'balance_shape' not in cfg.model
