@@ -46,8 +46,11 @@ def test_budget_picks_batch_records_it_and_resume_keeps_it(
     assert record['limit_mb'] == 45 and trials[-1] == (2, 9)
     assert 'batch 8 of 64x128 (42 MB measured); 9 x 64x128 did not fit' \
         in k2.stdout
-    # The training's own peak, measured by the hook, is in the record.
-    assert record['training_peak_mb'] > 0
+    # The training's own peak, measured by the hook, is in the record (on
+    # the CPU, the growth of iteration 2 over 1: tiny here, may be 0; the
+    # budget is the stand-in's, so not compared).
+    assert record['training_peak_mb'] >= 0
+    assert 'training_within_budget' in record
     # The config the Runner dumped trains the choice.
     dumped = Config.fromfile(osp.join(work_dir, 'cfg.py'))
     assert dumped.train_dataloader.batch_size == 8

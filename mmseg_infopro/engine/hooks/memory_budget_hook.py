@@ -51,6 +51,7 @@ class MemoryBudgetHook(Hook):
         self.budget_bytes = budget_bytes
         self.record = record
         self.peak = 0
+        self.measured = False  # an iteration after the first on the CPU
         self.warned = False
         self._tracker: Optional[MemoryTracker] = None
         self._base: Optional[int] = None
@@ -85,7 +86,7 @@ class MemoryBudgetHook(Hook):
             return
         else:
             peak = self._tracker.peak() - self._base
-        self.peak = max(self.peak, peak)
+        self.peak, self.measured = max(self.peak, peak), True
         runner.message_hub.update_scalar('train/budget_peak_mb', peak / 2**20)
         if peak > self.budget_bytes and not self.warned:
             self.warned = True
@@ -99,7 +100,8 @@ class MemoryBudgetHook(Hook):
 
     def after_train(self, runner) -> None:
         path = osp.join(runner.work_dir, self.record)
-        if not is_main_process() or not osp.isfile(path) or not self.peak:
+        if not is_main_process() or not osp.isfile(path) or \
+                not self.measured:
             return
         with open(path) as f:
             record = json.load(f)
