@@ -12,13 +12,13 @@ import os
 import os.path as osp
 import tempfile
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, Optional
 
 from mmengine.config import Config
 
 from ..analysis import BudgetSearch, parse_size
 from .output_files import replaced_atomically
-from .runner_config import train_crop
+from .runner_config import train_crop, train_crop_transforms
 from .work_dir import BUDGET_RECORD
 
 __all__ = [
@@ -43,16 +43,9 @@ def training_device() -> str:
     return f'cuda:{local_rank % torch.cuda.device_count()}'
 
 
-def _pipeline_crops(cfg: Config) -> List[dict]:
-    """The train pipeline's transforms that crop (``crop_size``)."""
-    dataset = (cfg.get('train_dataloader') or {}).get('dataset') or {}
-    while 'pipeline' not in dataset and isinstance(
-            dataset.get('dataset'), dict):  # RepeatDataset and the like
-        dataset = dataset['dataset']
-    return [
-        t for t in dataset.get('pipeline') or []
-        if isinstance(t, dict) and t.get('crop_size') is not None
-    ]
+def _pixels(trial: Dict) -> int:
+    """Pixels of a trial's batch (the search's ladder order)."""
+    return trial['batch'] * trial['crop'][0] * trial['crop'][1]
 
 
 def search_choice(cfg: Config,
@@ -101,7 +94,7 @@ def search_choice(cfg: Config,
             '--memory-budget needs the training crop: the train pipeline '
             'has no crop_size (RandomCrop) and model.data_preprocessor has '
             'no size.')
-    if fit == 'crop' and not _pipeline_crops(cfg):
+    if fit == 'crop' and not train_crop_transforms(cfg):
         raise BudgetError(
             '--fit crop: the train pipeline has no crop_size (RandomCrop) '
             'to set; --fit batch keeps the images as they are.')
@@ -119,14 +112,12 @@ def search_choice(cfg: Config,
     if not chosen_batch or chosen_crop is None:
         raise BudgetError(_nothing_fits(search, budget, fit, cfg))
     trials = {(t['batch'], tuple(t['crop'])): t for t in search.trials}
+    chosen = trials[(chosen_batch, tuple(chosen_crop))]
     above = [
         t for t in search.trials
-        if not t['fits'] and t['batch'] * t['crop'][0] *
-        t['crop'][1] > chosen_batch * chosen_crop[0] * chosen_crop[1]
+        if not t['fits'] and _pixels(t) > _pixels(chosen)
     ]
-    nearest = min(
-        above, key=lambda t: t['batch'] * t['crop'][0] * t['crop'][1]
-    ) if above else None
+    nearest = min(above, key=_pixels) if above else None
     return dict(
         budget=budget,
         budget_bytes=size,
@@ -136,7 +127,7 @@ def search_choice(cfg: Config,
         device=device,
         batch=chosen_batch,
         crop=list(chosen_crop),
-        peak_mb=trials[(chosen_batch, tuple(chosen_crop))].get('peak_mb'),
+        peak_mb=chosen.get('peak_mb'),
         next=None if nearest is None else dict(
             batch=nearest['batch'],
             crop=nearest['crop'],
@@ -151,8 +142,7 @@ def _nothing_fits(search: BudgetSearch, budget: str, fit: str,
                   cfg: Config) -> str:
     """The one line for a budget that not even the smallest candidate
     fits: what was measured, and what would help."""
-    smallest = min(
-        search.trials, key=lambda t: t['batch'] * t['crop'][0] * t['crop'][1])
+    smallest = min(search.trials, key=_pixels)
     what = (f"batch {smallest['batch']} at "
             f"{smallest['crop'][0]}x{smallest['crop'][1]}")
     measured = (f"{smallest['peak_mb']:.0f} MB"
@@ -196,7 +186,7 @@ def apply_choice(cfg: Config, choice: Dict) -> None:
     batch, crop = int(choice['batch']), tuple(choice['crop'])
     cfg.train_dataloader.batch_size = batch
     if tuple(train_crop(cfg) or ()) != crop:
-        for transform in _pipeline_crops(cfg):
+        for transform in train_crop_transforms(cfg):
             transform['crop_size'] = crop
         for transform in cfg.get('train_pipeline') or []:
             if isinstance(transform, dict) and 'crop_size' in transform:

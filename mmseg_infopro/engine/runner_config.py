@@ -6,7 +6,7 @@ import copy
 import os
 import os.path as osp
 import sys
-from typing import Iterator, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -24,7 +24,7 @@ __all__ = [
     'load_config',
     'load_runner_config', 'build_model_shapes',
     'missing_weight_file', 'balance_shape_mismatch', 'split_from_checkpoint',
-    'resume_mismatch', 'train_crop'
+    'resume_mismatch', 'train_crop', 'train_crop_transforms'
 ]
 
 #: What a config file or a ``--cfg-options`` merge raises for the user's
@@ -240,19 +240,25 @@ def balance_shape_mismatch(cfg: Config) -> Optional[str]:
             f'least memory at this batch.')
 
 
-def train_crop(cfg: Config) -> Optional[tuple]:
-    """The (H, W) the train pipeline crops to (its last ``crop_size``),
-    else ``model.data_preprocessor.size`` (which only pads to it)."""
+def train_crop_transforms(cfg: Config) -> List[dict]:
+    """The train pipeline's transforms that crop (``crop_size`` set), as
+    the config holds them (changing them changes the config)."""
     dataset = (cfg.get('train_dataloader') or {}).get('dataset') or {}
     while 'pipeline' not in dataset and isinstance(
             dataset.get('dataset'), dict):  # RepeatDataset and the like
         dataset = dataset['dataset']
-    crops = [
-        t['crop_size'] for t in dataset.get('pipeline') or []
+    return [
+        t for t in dataset.get('pipeline') or []
         if isinstance(t, dict) and t.get('crop_size') is not None
     ]
+
+
+def train_crop(cfg: Config) -> Optional[tuple]:
+    """The (H, W) the train pipeline crops to (its last ``crop_size``),
+    else ``model.data_preprocessor.size`` (which only pads to it)."""
+    crops = train_crop_transforms(cfg)
     if crops:
-        crop = crops[-1]
+        crop = crops[-1]['crop_size']
         return (crop, crop) if isinstance(crop, int) else tuple(crop)
     preprocessor = (cfg.get('model') or {}).get('data_preprocessor') or {}
     size = preprocessor.get('size')

@@ -14,6 +14,7 @@ from mmseg.registry import HOOKS
 
 from ...analysis.memory_tracker import MemoryTracker
 from ..output_files import replaced_atomically
+from ..work_dir import BUDGET_RECORD
 
 __all__ = ['MemoryBudgetHook']
 
@@ -45,7 +46,7 @@ class MemoryBudgetHook(Hook):
 
     def __init__(self,
                  budget_bytes: int,
-                 record: str = 'memory_budget.json') -> None:
+                 record: str = BUDGET_RECORD) -> None:
         if budget_bytes <= 0:
             raise ValueError(f'budget_bytes must be > 0, got {budget_bytes}')
         self.budget_bytes = budget_bytes
