@@ -31,6 +31,8 @@ __all__ = [
 #: resumed (``InfoPro: [K=2, ][automatic ]split_points=(6,)...``).
 SPLIT_LOG = re.compile(
     r'InfoPro: (?:K=\d+, )?(?:automatic )?split_points=(\([0-9, ]*\))')
+#: mmengine's line when an attempt continues from a checkpoint.
+RESUMED_LOG = re.compile(r'resumed epoch: \d+, iter: (\d+)')
 #: The lines of a training log that a study keeps next to its results: the
 #: commands, the split, training and validation progress, checkpoints and
 #: resumption (not the environment dump or the config).
@@ -161,6 +163,15 @@ def _split_points(log_path: str) -> Optional[List[int]]:
     return list(ast.literal_eval(found[-1])) if found else None
 
 
+def _resumed_iter(log_path: str) -> int:
+    """The iteration the last attempt in ``log_path`` (the text after its
+    last ``$ command`` line) resumed from; 0 if it started afresh."""
+    with open(log_path, errors='replace') as f:
+        last = f.read().rsplit('\n$ ', 1)[-1]
+    found = RESUMED_LOG.findall(last)
+    return int(found[-1]) if found else 0
+
+
 def _wait(proc: subprocess.Popen) -> float:
     """Wait for ``proc``; its peak resident set (MB) with its waited-for
     children, from wait4 (``getrusage`` would give the maximum over all
@@ -176,7 +187,8 @@ def run_training(run: StudyRun, python: str = sys.executable) -> Dict:
 
     Returns:
         dict: The result: name, config, seed, options, metrics, split
-        points, wall time of this attempt, peak RSS, whether it resumed.
+        points, wall time of this attempt and the iterations it trained
+        (``iters_timed``, fewer than ``iter`` if it resumed), peak RSS.
 
     Raises:
         RuntimeError: If training fails (naming its log) or logged no
@@ -215,6 +227,7 @@ def run_training(run: StudyRun, python: str = sys.executable) -> Dict:
         split_points=_split_points(log_path),
         wall_s=round(wall, 1),
         resumed='--resume' in cmd,
+        iters_timed=trained.train_cfg.max_iters - _resumed_iter(log_path),
         max_rss_mb=round(max_rss_mb))
     os.makedirs(osp.dirname(run.result), exist_ok=True)
     with open(run.result, 'w') as f:
@@ -249,10 +262,21 @@ def _mean_std(values: Sequence[float]) -> Dict:
     return dict(mean=statistics.fmean(values), std=std, n=len(values))
 
 
+def _run_wall_s(result: Dict) -> float:
+    """Seconds for the whole run: a resumed run timed only its last
+    attempt, which is scaled to the full schedule (time per iteration does
+    not depend on where the schedule is)."""
+    timed = result.get('iters_timed') or result.get('iter')
+    if not timed or not result.get('iter'):
+        return result['wall_s']
+    return result['wall_s'] * result['iter'] / timed
+
+
 def summarise(results: Sequence[Dict], names: Sequence[str],
               reference: Optional[str]) -> Dict:
     """Mean ± std over seeds per method, in ``names`` order, with Δ mIoU to
-    ``reference`` (over the seeds both have, paired)."""
+    ``reference`` (over the seeds both have, paired) and the wall time of a
+    whole run (resumed runs scaled from their last attempt)."""
     by_name = {n: [r for r in results if r['name'] == n] for n in names}
     ref = {r['seed']: r['mIoU'] for r in by_name.get(reference, [])}
     methods = []
@@ -271,7 +295,7 @@ def summarise(results: Sequence[Dict], names: Sequence[str],
             },
             batch_size=runs[0].get('batch_size'),
             images_seen=runs[0].get('images_seen'),
-            wall_s=_mean_std([r['wall_s'] for r in runs]),
+            wall_s=_mean_std([_run_wall_s(r) for r in runs]),
             max_rss_mb=_mean_std([r['max_rss_mb'] for r in runs]),
             split_points=runs[0].get('split_points'))
         paired = [r['mIoU'] - ref[r['seed']] for r in runs if r['seed'] in ref]

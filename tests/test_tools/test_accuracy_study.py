@@ -56,6 +56,7 @@ def test_study_trains_collects_and_skips_finished_runs(
     assert len(k2_row['split_points']) == 1  # the automatic split, logged
     run = json.loads((out / 'runs' / 'k2-b2' / 'seed3.json').read_text())
     assert run['batch_size'] == 2 and run['images_seen'] == 4
+    assert run['iters_timed'] == 2 and not run['resumed']
     assert run['iter'] == 2 and run['options'] == [
         'model.balance_shape=(2,176,240)'
     ]
@@ -125,3 +126,26 @@ def test_split_is_read_from_measured_and_resumed_runs(tmp_path):
     assert _split_points(str(log)) == [4, 6, 8]
     log.write_text('x - InfoPro: split_points=(6,) as recorded in a.pth\n')
     assert _split_points(str(log)) == [6]
+
+
+def test_resumed_run_is_timed_for_its_whole_schedule(tmp_path):
+    # A run stopped at iteration 200 and resumed: its result times the last
+    # attempt only (800 iterations in 4000 s), the summary the whole run.
+    from mmseg_infopro.analysis.accuracy_study import _resumed_iter
+    log = tmp_path / 'train.log'
+    log.write_text('\n$ python tools/train.py a.py\n'
+                   'x - Iter(train) [ 200/1000]\n'
+                   '\n$ python tools/train.py a.py --resume\n'
+                   'x - INFO - resumed epoch: 0, iter: 200\n'
+                   'x - Iter(train) [ 250/1000]\n')
+    assert _resumed_iter(str(log)) == 200
+    # Only the last attempt counts: a later fresh start resumed nothing.
+    log.write_text(log.read_text() + '\n$ python tools/train.py a.py\n')
+    assert _resumed_iter(str(log)) == 0
+
+    run = dict(name='a', seed=0, mIoU=50.0, mAcc=60.0, per_class={},
+               max_rss_mb=1, iter=1000)
+    resumed = dict(run, wall_s=4000.0, iters_timed=800)
+    older = dict(run, seed=1, wall_s=3000.0)  # a result without the field
+    wall = summarise([resumed, older], ['a'], None)['methods'][0]['wall_s']
+    assert wall['mean'] == pytest.approx((5000.0 + 3000.0) / 2)
