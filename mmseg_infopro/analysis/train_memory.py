@@ -20,15 +20,15 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence
 
 import torch
 
 from .memory_tracker import MemoryTracker, ModulePeaks
 
 __all__ = [
-    'parse_case', 'build_case_config', 'check_case_config', 'measure_case',
-    'run_case', 'environment'
+    'parse_case', 'build_case_config', 'check_case_config', 'Case',
+    'build_case', 'measure_case', 'run_case', 'environment'
 ]
 
 RESULT_TAG = 'TRAIN_MEMORY_RESULT '
@@ -85,10 +85,17 @@ def build_case_config(config: str,
     from mmengine.config import ConfigDict
 
     from mmseg_infopro.engine import load_config
-    from mmseg_infopro.models.utils import to_plain_model_cfg
+    from mmseg_infopro.models.utils import names_argument, to_plain_model_cfg
     cfg = load_config(config, cfg_options)
     if case['k'] == 0:
-        cfg.model = ConfigDict(to_plain_model_cfg(cfg.model))
+        plain = to_plain_model_cfg(cfg.model)
+        if case['cp'] and not names_argument(plain['backbone']['type'],
+                                             'with_cp'):
+            # mmseg's TIMMBackbone has no with_cp; the InfoPro backbone at
+            # K = 1 is the same network (forward, weights) with it.
+            plain['backbone'] = dict(
+                cfg.model.backbone, num_local_modules=1, split_points=None)
+        cfg.model = ConfigDict(plain)
     elif case['k'] is not None:
         cfg.model.backbone.num_local_modules = case['k']
         cfg.model.backbone.split_points = case['split']
@@ -98,7 +105,10 @@ def build_case_config(config: str,
     cfg.model.data_preprocessor.size = tuple(crop)
     if case['k'] is not None and (case['cp']
                                   or 'with_cp' in cfg.model.backbone):
-        # Only backbones that have the argument (timm's do not) get it.
+        if not names_argument(cfg.model.backbone.type, 'with_cp'):
+            raise ValueError(
+                f"case {case['name']!r}: backbone "
+                f"{cfg.model.backbone.type} has no with_cp.")
         cfg.model.backbone.with_cp = case['cp']
     return cfg
 
@@ -126,16 +136,28 @@ def check_case_config(config: str,
             raise OutputError(f'--out {e}') from e
 
 
-def measure_case(config: str,
-                 spec: str,
-                 batch: int,
-                 crop: Sequence[int],
-                 device: str = 'cpu',
-                 iters: int = 3,
-                 warmup: int = 1,
-                 cfg_options: Optional[Dict] = None,
-                 memory_fraction: Optional[float] = None) -> Dict:
-    """Measure one case in this process (see :func:`run_case`)."""
+class Case(NamedTuple):
+    """One case, built: its model (moved, split decided), optim wrapper and
+    a batch of random images and labels (see :func:`build_case`)."""
+    spec: Dict
+    cfg: Any
+    model: torch.nn.Module
+    optim_wrapper: Any
+    data: Dict
+    device: torch.device
+
+
+def build_case(config: str,
+               spec: str,
+               batch: int,
+               crop: Sequence[int],
+               device: str = 'cpu',
+               cfg_options: Optional[Dict] = None) -> Case:
+    """Build one case as the Runner would, in this process: the model
+    moved to ``device`` first (its automatic split and local heads follow),
+    plain BN, the optim wrapper of the config (AMP as the case says: fp16
+    with loss scaling on CUDA, bf16 autocast on the CPU) and ``batch``
+    random images of ``crop`` with labels of the config's classes."""
     from mmengine.model import revert_sync_batchnorm
     from mmengine.optim import build_optim_wrapper
     from mmengine.structures import PixelData
@@ -147,18 +169,12 @@ def measure_case(config: str,
     register_all_modules(init_default_scope=True)
     case = parse_case(spec)
     dev = torch.device(device)
-    if dev.type == 'cuda' and dev.index is not None:
-        torch.cuda.set_device(dev)  # the tracker reads the current device
-    if memory_fraction is not None:
-        torch.cuda.set_per_process_memory_fraction(memory_fraction, dev)
     cfg = build_case_config(config, case, batch, crop, cfg_options)
     torch.manual_seed(0)
     # As the Runner does: move first; the split and its heads follow.
     model = revert_sync_batchnorm(MODELS.build(cfg.model)).to(dev).train()
-    plan = None
     if hasattr(model, 'ensure_split'):
         model.ensure_split()  # before the optimizer collects parameters
-        plan = model.split_planner().plan(model.backbone.split_points)
     if batch == 1:
         # One image cannot be batch-normalised after the ASPP image pooling
         # (1x1); across GPUs SyncBN can. Running statistics keep the memory.
@@ -199,6 +215,29 @@ def measure_case(config: str,
                     img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w)))
             for _ in range(batch)
         ])
+    return Case(case, cfg, model, optim_wrapper, data, dev)
+
+
+def measure_case(config: str,
+                 spec: str,
+                 batch: int,
+                 crop: Sequence[int],
+                 device: str = 'cpu',
+                 iters: int = 3,
+                 warmup: int = 1,
+                 cfg_options: Optional[Dict] = None,
+                 memory_fraction: Optional[float] = None) -> Dict:
+    """Measure one case in this process (see :func:`run_case`)."""
+    dev = torch.device(device)
+    if dev.type == 'cuda' and dev.index is not None:
+        torch.cuda.set_device(dev)  # the tracker reads the current device
+    if memory_fraction is not None:
+        torch.cuda.set_per_process_memory_fraction(memory_fraction, dev)
+    case, cfg, model, optim_wrapper, data, dev = build_case(
+        config, spec, batch, crop, device, cfg_options)
+    plan = None
+    if hasattr(model, 'split_planner'):
+        plan = model.split_planner().plan(model.backbone.split_points)
 
     def step() -> float:
         if dev.type == 'cuda':

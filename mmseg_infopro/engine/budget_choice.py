@@ -6,7 +6,6 @@ The search itself is :class:`~mmseg_infopro.analysis.BudgetSearch`; it runs
 once per run, in the process of rank 0, before the Runner, and the other
 ranks take its choice.
 """
-import inspect
 import json
 import os
 import os.path as osp
@@ -17,6 +16,7 @@ from typing import Callable, Dict, Optional
 from mmengine.config import Config
 
 from ..analysis import BudgetSearch, parse_size
+from ..models.utils import names_argument
 from .output_files import replaced_atomically
 from .runner_config import train_crop, train_crop_transforms
 from .work_dir import BUDGET_RECORD
@@ -153,7 +153,8 @@ def _nothing_fits(search: BudgetSearch, budget: str, fit: str,
     if k is not None:
         helps.append(f'more local modules (model.backbone.'
                      f'num_local_modules={max(2, 2 * k)})')
-    if not backbone.get('with_cp') and _takes(backbone.get('type'), 'with_cp'):
+    if not backbone.get('with_cp') and names_argument(
+            backbone.get('type'), 'with_cp'):
         helps.append('model.backbone.with_cp=True')
     if cfg.optim_wrapper.get('type') != 'AmpOptimWrapper':
         helps.append('--amp')
@@ -163,16 +164,6 @@ def _nothing_fits(search: BudgetSearch, budget: str, fit: str,
             f'measured, {search.limit / 2**20:.0f} MB allowed: the budget '
             f'less {search.margin:.0%} margin, on {search.device}). What '
             f'would help: ' + ', '.join(helps) + ', or a larger budget.')
-
-
-def _takes(backbone_type: Optional[str], argument: str) -> bool:
-    """Whether the registered backbone (or a class it derives from) has
-    ``argument`` in its ``__init__``."""
-    from mmseg.registry import MODELS
-    cls = MODELS.get(backbone_type) if isinstance(backbone_type, str) else None
-    return cls is not None and any(
-        argument in inspect.signature(c.__init__).parameters
-        for c in cls.__mro__ if '__init__' in vars(c))
 
 
 def apply_choice(cfg: Config, choice: Dict) -> None:

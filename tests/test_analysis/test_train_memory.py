@@ -14,13 +14,23 @@ R18 = osp.join(REPO, 'configs', 'camvid',
 
 
 @pytest.mark.parametrize('spec', ['e2e', 'k2'])
-def test_a_backbone_without_with_cp_is_not_given_it(spec):
+def test_without_cp_the_case_keeps_the_backbone_as_configured(spec):
     cfg = build_case_config(LITE0, parse_case(spec), 4, (64, 128))
-    assert 'with_cp' not in cfg.model.backbone
+    assert not cfg.model.backbone.get('with_cp')
     assert tuple(cfg.model.data_preprocessor.size) == (64, 128)
+    # E2E is mmseg's own model (timm: TIMMBackbone, which has no with_cp).
+    if spec == 'e2e':
+        assert cfg.model.backbone.type == 'TIMMBackbone'
+        assert 'with_cp' not in cfg.model.backbone
 
 
-def test_checkpointing_reaches_a_backbone_that_has_it():
-    cfg = build_case_config(R18, parse_case('e2e+cp'), 4, (64, 128))
+@pytest.mark.parametrize('config, spec', [(R18, 'e2e+cp'), (LITE0, 'e2e+cp'),
+                                          (LITE0, 'k2+cp')])
+def test_checkpointing_reaches_every_backbone_family(config, spec):
+    """ResNet's mmseg class has ``with_cp``; timm's is InfoProTIMMBackbone's
+    (at K = 1 under mmseg's EncoderDecoder for E2E)."""
+    cfg = build_case_config(config, parse_case(spec), 4, (64, 128))
     assert cfg.model.backbone.with_cp is True
-    assert cfg.model.type == 'EncoderDecoder'
+    if spec == 'e2e+cp':
+        assert cfg.model.type == 'EncoderDecoder'
+        assert cfg.model.backbone.get('num_local_modules', 1) == 1

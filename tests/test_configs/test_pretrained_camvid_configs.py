@@ -1,10 +1,12 @@
 """The CamVid configs of the pretrained regime (ImageNet EfficientNet-Lite0),
 as shipped, on a small batch without the weights file: InfoPro K = 2 keeps
-gradients inside its modules and trains its local head; with K = 1 it is the
-plain mmseg model (TIMMBackbone), same losses from the same weights."""
+gradients inside its modules and trains its local head; with K = 1 (and
+activation checkpointing or not) it is the plain mmseg model (TIMMBackbone),
+same losses from the same weights."""
 import copy
 import os.path as osp
 
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.optim import OptimWrapper
@@ -70,10 +72,16 @@ def test_k2_isolates_gradients_and_trains_its_local_head():
     assert any(p.grad is not None and p.grad.any() for p in module1)
 
 
-def test_k1_gives_the_plain_mmseg_losses_from_the_same_weights():
-    cfg = model_cfg(num_local_modules=1)  # the K = 2 config at K = 1
+@pytest.mark.parametrize('with_cp', [False, True])
+def test_k1_gives_the_plain_mmseg_losses_from_the_same_weights(with_cp):
+    """With activation checkpointing too: the export drops ``with_cp``
+    (mmseg's TIMMBackbone has none) and the losses stay the same."""
+    # The K = 2 config at K = 1.
+    cfg = model_cfg(num_local_modules=1, with_cp=with_cp)
     ours = build(cfg)
+    assert ours.backbone.with_cp == with_cp
     plain = build(to_plain_model_cfg(cfg))
+    assert 'with_cp' not in to_plain_model_cfg(cfg)['backbone']
     assert type(ours).__name__ == 'InfoProEncoderDecoder'
     assert type(plain).__name__ == 'EncoderDecoder'
     assert type(plain.backbone).__name__ == 'TIMMBackbone'

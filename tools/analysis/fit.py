@@ -1,6 +1,7 @@
 """Find the largest per-GPU batch and crop that train within a memory budget.
 
-For E2E and InfoPro (K = 2, 4, ...), with and without mixed precision, this
+For E2E and InfoPro (K = 2, 4, ...), with and without activation
+checkpointing (``e2e+cp``, ``k2+cp``) and mixed precision, this
 answers "what does my GPU allow?" by running real training steps: a report
 over the search ``tools/train.py --memory-budget`` runs
 (:class:`~mmseg_infopro.analysis.BudgetSearch`). On CUDA a step runs under
@@ -15,7 +16,9 @@ Examples:
     python tools/analysis/fit.py configs/deeplabv3_infopro_cityscapes.py \\
         --budget 24GB --device cuda
     python tools/analysis/fit.py CONFIG --budget 600MB --device cpu \\
-        --crops 128x256 256x512 --methods e2e k2
+        --crops 128x256 256x512 --methods e2e e2e+cp k2
+    python tools/analysis/fit.py CONFIG --budget 2GB --device cpu \\
+        --crops 256x352 --batch 8 --methods e2e e2e+cp k2   # largest crops
 """
 import argparse
 import json
@@ -53,7 +56,8 @@ def parse_args() -> argparse.Namespace:
         '--methods',
         nargs='+',
         default=['e2e', 'k2', 'k4'],
-        help='e2e and/or k<N> (default: e2e k2 k4)')
+        help='e2e and/or k<N>, each with +cp for activation checkpointing '
+        '(e.g. e2e+cp; default: e2e k2 k4)')
     parser.add_argument(
         '--amp',
         choices=['both', 'on', 'off'],
@@ -69,6 +73,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--device', choices=['cuda', 'cpu'], default='cuda')
     parser.add_argument(
         '--max-batch', type=int, default=32, help='largest batch to consider')
+    parser.add_argument(
+        '--batch',
+        type=int,
+        help='instead of the largest batch per crop: the largest crop of the '
+        'first --crops\' aspect ratio (up to twice its side, in steps of 32, '
+        'as tools/train.py --fit crop) that fits this batch')
     parser.add_argument('--out', help='write the table and trials as JSON')
     parser.add_argument(
         '--cfg-options',
@@ -81,14 +91,14 @@ def parse_args() -> argparse.Namespace:
         args.crop_sizes = sorted((parse_crop(c) for c in args.crops),
                                  key=lambda c: c[0] * c[1])
         for m in args.methods:
-            if '+' in m:
-                raise ValueError(f'method {m!r}: give e2e or k<N>; AMP is '
+            if parse_case(m)['amp'] or parse_case(m)['split']:
+                raise ValueError(f'method {m!r}: give e2e or k<N>, with '
+                                 f'+cp for activation checkpointing; AMP is '
                                  f'--amp.')
-            parse_case(m)
     except ValueError as e:
         parser.error(str(e))
-    if args.max_batch < 1:
-        parser.error('--max-batch must be >= 1')
+    if args.max_batch < 1 or (args.batch is not None and args.batch < 1):
+        parser.error('--max-batch and --batch must be >= 1')
     if not 0 <= args.margin < 1:
         parser.error('--margin must be a fraction in [0, 1)')
     if args.device == 'cuda' and not torch.cuda.is_available():
@@ -121,7 +131,12 @@ def main() -> None:
             try:
                 search.predict_from_planner(args.crop_sizes[0])
                 row = table[spec] = {}
-                for h, w in args.crop_sizes:
+                if args.batch:
+                    crop = search.largest_crop(args.batch,
+                                               args.crop_sizes[0])
+                    row[f'batch {args.batch}'] = 'none' if crop is None \
+                        else f'{crop[0]}x{crop[1]}'
+                for h, w in [] if args.batch else args.crop_sizes:
                     # Nothing fits a larger crop where a smaller fits none.
                     row[f'{h}x{w}'] = search.largest_batch(
                         (h, w)) if not row or any(row.values()) else 0
@@ -129,10 +144,13 @@ def main() -> None:
                 sys.exit(f'error: {e}')
             trials += search.trials
             notes = search.notes
-    crops = [f'{h}x{w}' for h, w in args.crop_sizes]
+    crops = [f'batch {args.batch}'] if args.batch else [
+        f'{h}x{w}' for h, w in args.crop_sizes
+    ]
     for note in notes:
         print(f'note: {note}')
-    print(f'\nlargest batch per GPU within {args.budget} less '
+    what = 'crop' if args.batch else 'batch'
+    print(f'\nlargest {what} per GPU within {args.budget} less '
           f'{args.margin:.0%} ({args.device}; 0 = does not fit)')
     print('| method | ' + ' | '.join(crops) + ' |')
     print('|---|' + '---|' * len(crops))

@@ -12,7 +12,9 @@ stride 16), and its output is that of its last block, as timm's
 """
 from typing import Iterator, List, Optional, Sequence, Tuple
 
+import torch
 import torch.nn as nn
+import torch.utils.checkpoint as cp
 from mmseg.models.backbones import TIMMBackbone
 from mmseg.registry import MODELS
 from torch import Tensor
@@ -46,6 +48,13 @@ class InfoProTIMMBackbone(LocalModulesMixin, TIMMBackbone):
         pretrained (bool): Load timm's own ImageNet weights (needs access
             to timm's model hub). Defaults to False, unlike mmseg's class:
             the shipped configs load converted weights through ``init_cfg``.
+        with_cp (bool): Activation (gradient) checkpointing, as mmseg's
+            ResNet ``with_cp``: in training, every element (the stem and
+            each block) keeps only its input and recomputes its inside
+            during the backward pass, end to end and inside each local
+            module. Gradients are unchanged; as with every recomputed
+            BatchNorm, the running statistics see each batch twice.
+            Defaults to False.
         **kwargs: The other arguments of :class:`TIMMBackbone` and of timm's
             model (``out_indices``, ``output_stride``, ``drop_path_rate``,
             ``checkpoint_path``, ``init_cfg``, ...). ``features_only`` must
@@ -72,6 +81,7 @@ class InfoProTIMMBackbone(LocalModulesMixin, TIMMBackbone):
                  num_local_modules: int = 2,
                  split_points: Optional[Sequence[int]] = None,
                  pretrained: bool = False,
+                 with_cp: bool = False,
                  **kwargs) -> None:
         if not kwargs.get('features_only', True):
             raise ConfigError(
@@ -94,7 +104,19 @@ class InfoProTIMMBackbone(LocalModulesMixin, TIMMBackbone):
                 'backbone.feature_location must be "bottleneck" (the '
                 'default): InfoProTIMMBackbone hands on block outputs.')
         self.out_indices = tuple(net.feature_info.out_indices)
+        self.with_cp = bool(with_cp)
         self._init_local_modules(num_local_modules, split_points)
+
+    def forward(self, x: Tensor) -> List[Tensor]:
+        """timm's forward (the stage outputs in ``out_indices`` order); with
+        ``with_cp`` in training, element by element, each checkpointed."""
+        if not self._checkpointing():
+            return super().forward(x)
+        _, stage_outs = self.forward_elements(x, 0, self.num_elements)
+        return [stage_outs[s] for s in self.out_indices]
+
+    def _checkpointing(self) -> bool:
+        return self.with_cp and self.training and torch.is_grad_enabled()
 
     def _level(self, stack: int) -> int:
         """Feature level that timm's block stack ``stack`` belongs to (-1
@@ -139,6 +161,13 @@ class InfoProTIMMBackbone(LocalModulesMixin, TIMMBackbone):
         return (p for m in (net.conv_stem, net.bn1) for p in m.parameters())
 
     def _run_element(self, index: int, x: Tensor) -> Tensor:
+        if self._checkpointing():
+            # Non-reentrant: also for the stem, whose input (the image)
+            # needs no gradient; dropout and drop-path masks are replayed.
+            return cp.checkpoint(self._element, index, x, use_reentrant=False)
+        return self._element(index, x)
+
+    def _element(self, index: int, x: Tensor) -> Tensor:
         if index > 0:
             return self._block(index)(x)
         net = self.timm_model

@@ -8,7 +8,9 @@ from typing import List, Optional
 
 from mmseg.registry import MODELS
 
-__all__ = ['ConfigError', 'check_config_keys', 'check_model_keys']
+__all__ = [
+    'ConfigError', 'check_config_keys', 'check_model_keys', 'names_argument'
+]
 
 
 class ConfigError(ValueError):
@@ -36,6 +38,17 @@ def _init_arguments(cls: type) -> Optional[List[str]]:
         if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
             return names
     return None
+
+
+def names_argument(kind, argument: str) -> bool:
+    """Whether the module ``kind`` (a registered type name or a class), or
+    a class it derives from, names ``argument`` in its ``__init__``: a
+    setting it surely takes (mmseg's ``TIMMBackbone`` hands unknown keys to
+    timm, where ``with_cp`` does not exist)."""
+    cls = MODELS.get(kind) if isinstance(kind, str) else kind
+    return cls is not None and any(
+        argument in inspect.signature(c.__init__).parameters
+        for c in cls.__mro__ if '__init__' in vars(c))
 
 
 def check_config_keys(cfg: dict, where: str) -> None:

@@ -23,7 +23,8 @@ def to_plain_model_cfg(model_cfg: Mapping,
     InfoPro-only keys
     (``local_head``, ``profile_size``, ``balance_shape``,
     ``split_memory_tolerance``, ``num_local_modules``, ``split_points``) are
-    removed.
+    removed, and so is ``with_cp`` of a timm backbone (mmseg's
+    ``TIMMBackbone`` has none; checkpointing only matters in training).
 
     Args:
         model_cfg (Mapping): An InfoPro (or plain) model config.
@@ -42,6 +43,9 @@ def to_plain_model_cfg(model_cfg: Mapping,
     if backbone['type'] == 'TIMMBackbone':
         # InfoProTIMMBackbone's default; mmseg's (True) downloads weights.
         backbone.setdefault('pretrained', False)
+        # mmseg's class hands unknown keys to timm, which has no such
+        # argument; checkpointing only matters in training.
+        backbone.pop('with_cp', None)
     for key in ('local_head', 'profile_size', 'balance_shape',
                 'split_memory_tolerance'):
         cfg.pop(key, None)
