@@ -99,7 +99,7 @@ def build_case_config(config: str,
     elif case['k'] is not None:
         cfg.model.backbone.num_local_modules = case['k']
         cfg.model.backbone.split_points = case['split']
-    if 'num_local_modules' in cfg.model.backbone:
+    if names_argument(cfg.model.type, 'balance_shape'):
         cfg.model.balance_shape = (batch, *crop)
     cfg.model.pretrained = None
     cfg.model.data_preprocessor.size = tuple(crop)

@@ -187,7 +187,7 @@ def apply_choice(cfg: Config, choice: Dict) -> None:
     preprocessor = cfg.model.get('data_preprocessor')
     if preprocessor is not None and preprocessor.get('size') is not None:
         preprocessor.size = crop
-    if 'num_local_modules' in (cfg.model.get('backbone') or {}):
+    if names_argument(cfg.model.get('type'), 'balance_shape'):
         cfg.model.balance_shape = (batch, *crop)
     cfg.memory_budget = dict(choice)
 

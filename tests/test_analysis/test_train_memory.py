@@ -34,3 +34,15 @@ def test_checkpointing_reaches_every_backbone_family(config, spec):
     if spec == 'e2e+cp':
         assert cfg.model.type == 'EncoderDecoder'
         assert cfg.model.backbone.get('num_local_modules', 1) == 1
+
+
+@pytest.mark.parametrize('spec', ['e2e+cp', 'k2+cp'])
+def test_checkpointed_timm_cases_build(spec):
+    """E2E with checkpointing is mmseg's EncoderDecoder, which takes no
+    ``balance_shape`` (only the InfoPro segmentor does)."""
+    from mmseg.registry import MODELS
+    cfg = build_case_config(LITE0, parse_case(spec), 4, (64, 96))
+    cfg.model.backbone.init_cfg = None
+    model = MODELS.build(cfg.model)
+    assert model.backbone.with_cp
+    assert ('balance_shape' in cfg.model) == (spec == 'k2+cp')

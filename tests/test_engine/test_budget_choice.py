@@ -111,3 +111,18 @@ def test_a_plain_mmseg_config_is_searched_too(seen):
     assert choice['batch'] == 5
     apply_choice(cfg, choice)
     assert 'balance_shape' not in cfg.model
+
+
+def test_an_e2e_config_with_an_infopro_backbone_gets_no_balance_shape():
+    """The E2E Lite0 recipes: mmseg's EncoderDecoder over the InfoPro timm
+    backbone at K = 1. Only a segmentor that balances a split takes
+    ``balance_shape`` (the check was the backbone's K, and mmseg's
+    EncoderDecoder refused the key)."""
+    cfg = load_config(
+        osp.join(
+            REPO, 'configs/camvid/deeplabv3plus_efficientnet-lite0-d16_'
+            '1xb8-1000_camvid-256x352.py'))
+    assert cfg.model.type == 'EncoderDecoder'
+    apply_choice(cfg, dict(batch=4, crop=[128, 160], budget='1GB'))
+    assert 'balance_shape' not in cfg.model
+    assert cfg.train_dataloader.batch_size == 4
