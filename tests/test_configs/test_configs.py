@@ -25,6 +25,8 @@ LITE0 = ('configs/camvid/deeplabv3{}_efficientnet-lite0-d16_1xb8-1600_'
          'camvid-176x240.py')
 LITE0X = ('configs/camvid/deeplabv3plus{}_efficientnet-lite0-d16_1xb8-1000_'
           'camvid-256x352.py')
+LARGE_CROP = ('configs/camvid/deeplabv3plus{}_efficientnet-lite0-d16{}_1xb8-'
+              '1000_camvid480x360-{}.py')
 AUTO = None  # automatic split
 
 # config: (type, depth, K, split, batch/GPU, crop, (lambda1, lambda2), lr,
@@ -144,6 +146,16 @@ EXPECTED = {
     LITE0X.format('-infopro-k4'):
     ('InfoProEncoderDecoder', None, 4, AUTO, 8, (256, 352), (1.5, 1.0), 0.01,
      False),
+    LARGE_CROP.format('', '', '256x352'):
+    ('EncoderDecoder', None, 1, None, 8, (256, 352), None, 0.01, False),
+    LARGE_CROP.format('-infopro-k2', '', '256x352'):
+    ('InfoProEncoderDecoder', None, 2, AUTO, 8, (256, 352), (1.5, 1.0), 0.01,
+     False),
+    LARGE_CROP.format('-infopro-k2', '', '320x448'):
+    ('InfoProEncoderDecoder', None, 2, AUTO, 8, (320, 448), (1.5, 1.0), 0.01,
+     False),
+    LARGE_CROP.format('', '-cp', '320x448'):
+    ('EncoderDecoder', None, 1, None, 8, (320, 448), None, 0.01, False),
 }
 
 

@@ -1,8 +1,9 @@
 """Rewriting the configs on the fragments of configs/_base_/infopro/ changed
 nothing they build: every config resolves to the dict it resolved to before
-(resolved_configs.json, saved once from the configs as they were, b0522ac),
-but for the fragments' variables, which nothing reads (mmengine keeps every
-variable of a base in the resolved config)."""
+(resolved_configs.json, saved once from the configs as they were, b0522ac,
+and a config added later as it was when added), but for the fragments'
+variables, which nothing reads (mmengine keeps every variable of a base in
+the resolved config)."""
 import json
 import os.path as osp
 
