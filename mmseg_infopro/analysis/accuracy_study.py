@@ -24,7 +24,7 @@ from mmengine.config import Config
 
 __all__ = [
     'StudyRun', 'plan_runs', 'run_training', 'save_run_log',
-    'read_final_metrics', 'summarise', 'format_markdown', 'plot_summary'
+    'read_final_metrics', 'read_iteration_seconds', 'summarise', 'format_markdown', 'plot_summary'
 ]
 
 #: The split a run trained: measured, or taken from the checkpoint it
@@ -153,6 +153,26 @@ def read_final_metrics(work_dir: str) -> Dict:
         per_class=per_class)
 
 
+def read_iteration_seconds(work_dir: str) -> Optional[float]:
+    """The median seconds per training iteration over every attempt's
+    logged windows (mmengine logs each ``logger.interval``'s mean time).
+
+    A median, unlike the wall time, hardly moves when something else
+    shares the cores for part of a run, or when a run is paused.
+    """
+    times = []
+    if osp.isdir(work_dir):
+        for stamp in sorted(os.listdir(work_dir)):
+            path = osp.join(work_dir, stamp, 'vis_data', 'scalars.json')
+            if osp.isfile(path):
+                with open(path) as f:
+                    times += [
+                        entry['time'] for entry in map(json.loads, f)
+                        if 'loss' in entry and 'time' in entry
+                    ]
+    return statistics.median(times) if times else None
+
+
 def _split_points(log_path: str) -> Optional[List[int]]:
     """The split the training log reports (None if explicit or K = 1: the
     config says it then)."""
@@ -188,7 +208,8 @@ def run_training(run: StudyRun, python: str = sys.executable) -> Dict:
     Returns:
         dict: The result: name, config, seed, options, metrics, split
         points, wall time of this attempt and the iterations it trained
-        (``iters_timed``, fewer than ``iter`` if it resumed), peak RSS.
+        (``iters_timed``, fewer than ``iter`` if it resumed), the median
+        seconds per iteration of all attempts (``sec_per_iter``), peak RSS.
 
     Raises:
         RuntimeError: If training fails (naming its log) or logged no
@@ -228,6 +249,7 @@ def run_training(run: StudyRun, python: str = sys.executable) -> Dict:
         wall_s=round(wall, 1),
         resumed='--resume' in cmd,
         iters_timed=trained.train_cfg.max_iters - _resumed_iter(log_path),
+        sec_per_iter=read_iteration_seconds(run.work_dir),
         max_rss_mb=round(max_rss_mb))
     os.makedirs(osp.dirname(run.result), exist_ok=True)
     with open(run.result, 'w') as f:
@@ -296,6 +318,8 @@ def summarise(results: Sequence[Dict], names: Sequence[str],
             batch_size=runs[0].get('batch_size'),
             images_seen=runs[0].get('images_seen'),
             wall_s=_mean_std([_run_wall_s(r) for r in runs]),
+            sec_per_iter=_mean_std(
+                [r.get('sec_per_iter') or math.nan for r in runs]),
             max_rss_mb=_mean_std([r['max_rss_mb'] for r in runs]),
             split_points=runs[0].get('split_points'))
         paired = [r['mIoU'] - ref[r['seed']] for r in runs if r['seed'] in ref]
