@@ -19,10 +19,9 @@
 # model.backbone.init_cfg=None take timm's own weights instead.
 _base_ = [
     'mmseg::_base_/models/deeplabv3_r50-d8.py',
-    '../_base_/datasets/camvid_half.py', 'mmseg::_base_/default_runtime.py',
-    'mmseg::_base_/schedules/schedule_20k.py'
+    '../_base_/datasets/camvid_half.py',
+    '../_base_/schedules/schedule_camvid.py'
 ]
-crop_size = (176, 240)
 norm_cfg = dict(type='BN', requires_grad=True)
 checkpoint = 'pretrain/tf_efficientnet_lite0_imagenet_timm.pth'
 model = dict(
@@ -30,7 +29,7 @@ model = dict(
     # The TensorFlow Lite0 was trained on images scaled to [-1, 1].
     data_preprocessor=dict(
         mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5],
-        size=crop_size),
+        size=_base_.crop_size),
     backbone=dict(
         _delete_=True,
         type='InfoProTIMMBackbone',
@@ -50,22 +49,10 @@ model = dict(
         norm_cfg=norm_cfg),
     auxiliary_head=None)
 
-iters = 1600
 optim_wrapper = dict(
     paramwise_cfg=dict(custom_keys={'decode_head': dict(lr_mult=10.0)}))
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        eta_min=1e-4,
-        power=0.9,
-        begin=0,
-        end=iters,
-        by_epoch=False)
-]
+iters = 1600
+param_scheduler = [dict(s, end=iters) for s in _base_.param_scheduler]
 train_cfg = dict(max_iters=iters, val_interval=iters)
-default_hooks = dict(
-    logger=dict(interval=50),
-    checkpoint=dict(interval=iters // 8, max_keep_ckpts=1))
+default_hooks = dict(checkpoint=dict(interval=iters // 8))
 env_cfg = dict(cudnn_benchmark=False)
-# Checkpoints stay loadable with torch's weights_only=True (torch >= 2.6).
-custom_hooks = [dict(type='WeightsOnlyCheckpointHook')]

@@ -5,28 +5,16 @@
 # tools/dataset_converters/camvid.py to data/camvid.
 _base_ = [
     'mmseg::_base_/models/deeplabv3_r50-d8.py', '../_base_/datasets/camvid.py',
-    'mmseg::_base_/default_runtime.py',
-    'mmseg::_base_/schedules/schedule_20k.py'
+    '../_base_/schedules/schedule_camvid.py'
 ]
-crop_size = (360, 480)
 norm_cfg = dict(type='BN', requires_grad=True)  # one GPU: no SyncBN
 model = dict(
     pretrained='open-mmlab://resnet101_v1c',
-    data_preprocessor=dict(size=crop_size),
+    data_preprocessor=dict(size=_base_.crop_size),
     backbone=dict(depth=101, norm_cfg=norm_cfg),
     decode_head=dict(num_classes=11, norm_cfg=norm_cfg),
     auxiliary_head=dict(num_classes=11, norm_cfg=norm_cfg))
 iters = 10000
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        eta_min=1e-4,
-        power=0.9,
-        begin=0,
-        end=iters,
-        by_epoch=False)
-]
+param_scheduler = [dict(s, end=iters) for s in _base_.param_scheduler]
 train_cfg = dict(max_iters=iters, val_interval=1000)
 default_hooks = dict(checkpoint=dict(interval=1000, max_keep_ckpts=2))
-# Checkpoints stay loadable with torch's weights_only=True (torch >= 2.6).
-custom_hooks = [dict(type='WeightsOnlyCheckpointHook')]

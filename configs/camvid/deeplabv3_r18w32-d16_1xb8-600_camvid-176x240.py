@@ -9,14 +9,13 @@
 # file and change only the model.
 _base_ = [
     'mmseg::_base_/models/deeplabv3_r50-d8.py',
-    '../_base_/datasets/camvid_half.py', 'mmseg::_base_/default_runtime.py',
-    'mmseg::_base_/schedules/schedule_20k.py'
+    '../_base_/datasets/camvid_half.py',
+    '../_base_/schedules/schedule_camvid.py'
 ]
-crop_size = (176, 240)
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     pretrained=None,
-    data_preprocessor=dict(size=crop_size),
+    data_preprocessor=dict(size=_base_.crop_size),
     backbone=dict(
         depth=18,
         stem_channels=32,
@@ -35,20 +34,4 @@ model = dict(
     auxiliary_head=dict(
         in_channels=128, channels=32, num_classes=11, norm_cfg=norm_cfg))
 
-iters = 600
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        eta_min=1e-4,
-        power=0.9,
-        begin=0,
-        end=iters,
-        by_epoch=False)
-]
-train_cfg = dict(max_iters=iters, val_interval=iters)
-default_hooks = dict(
-    logger=dict(interval=50),
-    checkpoint=dict(interval=iters // 4, max_keep_ckpts=1))
 env_cfg = dict(cudnn_benchmark=False)
-# Checkpoints stay loadable with torch's weights_only=True (torch >= 2.6).
-custom_hooks = [dict(type='WeightsOnlyCheckpointHook')]

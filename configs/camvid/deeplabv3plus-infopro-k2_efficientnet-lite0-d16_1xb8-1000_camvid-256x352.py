@@ -9,13 +9,5 @@ _base_ = [
     './deeplabv3plus_efficientnet-lite0-d16_1xb8-1000_camvid-256x352.py',
     '../_base_/infopro/camvid.py'
 ]
-model = dict(
-    type='InfoProEncoderDecoder',
-    backbone=dict(num_local_modules=2, split_points=None),
-    balance_shape=(8, 256, 352),
-    local_head=dict(_base_.infopro_local_head, task_head=dict(channels=128)))
-# Measures the automatic split (and builds the local heads) before the
-# optimizer collects the parameters; local heads at the decode head's lr.
-optim_wrapper = dict(
-    constructor='InfoProOptimWrapperConstructor',
-    paramwise_cfg=dict(custom_keys={'local_heads': dict(lr_mult=10.0)}))
+model = dict(_base_.infopro_lite0_k2, balance_shape=(8, 256, 352))
+optim_wrapper = _base_.infopro_lite0_optim

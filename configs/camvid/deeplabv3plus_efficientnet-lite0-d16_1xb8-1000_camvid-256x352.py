@@ -10,38 +10,21 @@
 _base_ = './deeplabv3plus_efficientnet-lite0-d16_1xb8-1600_camvid-176x240.py'
 img_scale = (360, 270)
 crop_size = (256, 352)
+# The base's pipelines at this scale and crop.
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(
-        type='RandomResize',
-        scale=img_scale,
-        ratio_range=(0.5, 2.0),
-        keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs')
+    dict(t, scale=img_scale) if 'scale' in t else
+    dict(t, crop_size=crop_size) if 'crop_size' in t else t
+    for t in _base_.train_pipeline
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs')
+    dict(t, scale=img_scale) if 'scale' in t else t
+    for t in _base_.test_pipeline
 ]
 model = dict(data_preprocessor=dict(size=crop_size))
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 iters = 1000
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        eta_min=1e-4,
-        power=0.9,
-        begin=0,
-        end=iters,
-        by_epoch=False)
-]
+param_scheduler = [dict(s, end=iters) for s in _base_.param_scheduler]
 train_cfg = dict(max_iters=iters, val_interval=iters)
 default_hooks = dict(checkpoint=dict(interval=iters // 5))

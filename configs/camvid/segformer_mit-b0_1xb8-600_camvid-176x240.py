@@ -6,13 +6,12 @@
 # images: a proxy for comparing E2E and InfoPro, not a CamVid result.
 _base_ = [
     'mmseg::_base_/models/segformer_mit-b0.py',
-    '../_base_/datasets/camvid_half.py', 'mmseg::_base_/default_runtime.py',
-    'mmseg::_base_/schedules/schedule_20k.py'
+    '../_base_/datasets/camvid_half.py',
+    '../_base_/schedules/schedule_camvid.py'
 ]
-crop_size = (176, 240)
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
-    data_preprocessor=dict(size=crop_size),
+    data_preprocessor=dict(size=_base_.crop_size),
     decode_head=dict(channels=64, num_classes=11, norm_cfg=norm_cfg))
 optim_wrapper = dict(
     _delete_=True,
@@ -25,7 +24,6 @@ optim_wrapper = dict(
             'norm': dict(decay_mult=0.),
             'head': dict(lr_mult=10.)
         }))
-iters = 600
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0, end=60),
     dict(
@@ -33,13 +31,7 @@ param_scheduler = [
         eta_min=0.0,
         power=1.0,
         begin=60,
-        end=iters,
+        end=_base_.iters,
         by_epoch=False)
 ]
-train_cfg = dict(max_iters=iters, val_interval=iters)
-default_hooks = dict(
-    logger=dict(interval=50),
-    checkpoint=dict(interval=iters // 4, max_keep_ckpts=1))
 env_cfg = dict(cudnn_benchmark=False)
-# Checkpoints stay loadable with torch's weights_only=True (torch >= 2.6).
-custom_hooks = [dict(type='WeightsOnlyCheckpointHook')]

@@ -15,25 +15,16 @@ model = dict(
     auxiliary_head=dict(in_channels=256, channels=64, norm_cfg=norm_cfg),
     local_head=dict(norm_cfg=norm_cfg, task_head=dict(channels=128)))
 
-# The synthetic images are 256x512: resize around that scale, not 1024x2048.
+# The synthetic images are 256x512: mmseg's Cityscapes pipelines resized
+# around that scale, not 1024x2048, and cropped to 128x256.
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(
-        type='RandomResize',
-        scale=(512, 256),
-        ratio_range=(0.5, 2.0),
-        keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs')
+    dict(t, scale=(512, 256)) if 'scale' in t else
+    dict(t, crop_size=crop_size) if 'crop_size' in t else t
+    for t in _base_.train_pipeline
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(512, 256), keep_ratio=True),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs')
+    dict(t, scale=(512, 256)) if 'scale' in t else t
+    for t in _base_.test_pipeline
 ]
 train_dataloader = dict(
     batch_size=4,
@@ -44,15 +35,7 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 
 iters = 300
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        eta_min=1e-4,
-        power=0.9,
-        begin=0,
-        end=iters,
-        by_epoch=False)
-]
+param_scheduler = [dict(s, end=iters) for s in _base_.param_scheduler]
 train_cfg = dict(max_iters=iters, val_interval=iters)
 default_hooks = dict(
     logger=dict(interval=20),

@@ -8,18 +8,10 @@ model = dict(
     # Used only if split_points is overridden with None (automatic split).
     balance_shape=(4, *crop_size),
     local_head=dict(loss_recon_weight=2.0, loss_task_weight=1.0))
+# mmseg's Cityscapes train pipeline with this crop.
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(
-        type='RandomResize',
-        scale=(2048, 1024),
-        ratio_range=(0.5, 2.0),
-        keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs')
+    dict(t, crop_size=crop_size) if 'crop_size' in t else t
+    for t in _base_.train_pipeline
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 optim_wrapper = dict(optimizer=dict(lr=0.015))

@@ -154,6 +154,8 @@ EXPECTED = {
     LARGE_CROP.format('-infopro-k2', '', '320x448'):
     ('InfoProEncoderDecoder', None, 2, AUTO, 8, (320, 448), (1.5, 1.0), 0.01,
      False),
+    LARGE_CROP.format('', '', '320x448'):
+    ('EncoderDecoder', None, 1, None, 8, (320, 448), None, 0.01, False),
     LARGE_CROP.format('', '-cp', '320x448'):
     ('EncoderDecoder', None, 1, None, 8, (320, 448), None, 0.01, False),
 }

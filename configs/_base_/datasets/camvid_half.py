@@ -5,24 +5,15 @@ _base_ = './camvid.py'
 data_root = 'data/camvid-half/'
 img_scale = (240, 180)
 crop_size = (176, 240)
+# camvid.py's pipelines at this scale and crop.
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(
-        type='RandomResize',
-        scale=img_scale,
-        ratio_range=(0.5, 2.0),
-        keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs')
+    dict(t, scale=img_scale) if 'scale' in t else
+    dict(t, crop_size=crop_size) if 'crop_size' in t else t
+    for t in _base_.train_pipeline
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs')
+    dict(t, scale=img_scale) if 'scale' in t else t
+    for t in _base_.test_pipeline
 ]
 train_dataloader = dict(
     dataset=dict(data_root=data_root, pipeline=train_pipeline))
