@@ -14,10 +14,10 @@ import torch
 from mmseg.apis import inference_model, init_model, show_result_pyplot
 
 import mmseg_infopro  # noqa: F401  (registers the InfoPro modules)
-from mmseg_infopro.engine import (CheckpointError, OutputError,
-                                  build_model_shapes, check_output_file,
-                                  load_checkpoint_file, load_config)
-from mmseg_infopro.models.utils import ConfigError
+from mmseg_infopro.preflight import build_model_shapes
+from mmseg_infopro.utils import (CheckpointError, ConfigError, OutputError,
+                                 check_output_file, load_checkpoint_file,
+                                 load_config)
 
 
 def parse_args() -> argparse.Namespace:

@@ -342,6 +342,8 @@ def _run_tool(script, *args, check=True, env=None):
         if extra:
             sys.path[:0] = extra.split(os.pathsep)
         os.chdir(REPO)
+        # As `python script` does: its folder first (sibling modules).
+        sys.path.insert(0, osp.dirname(osp.abspath(script)))
         sys.argv = [script, *map(str, args)]
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             # print_log(logger='current') before a Runner exists writes to
@@ -371,6 +373,28 @@ def _run_tool(script, *args, check=True, env=None):
         raise AssertionError(f'{script} {args} failed:\n{run.stdout[-4000:]}'
                              f'\n{run.stderr[-4000:]}')
     return run
+
+
+def load_tool_module(script: str):
+    """The module of a tool's file (``tools/`` is no package), its folder
+    on ``sys.path`` for its own sibling imports, as when it runs."""
+    import importlib.util
+    path = osp.join(REPO, script)
+    folder = osp.dirname(path)
+    if folder not in sys.path:
+        sys.path.append(folder)
+    name = osp.splitext(osp.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def tool_module():
+    """Import a tool's file as a module (see :func:`load_tool_module`):
+    ``tool_module('tools/analysis/study_runs.py')``."""
+    return load_tool_module
 
 
 @pytest.fixture

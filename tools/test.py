@@ -17,15 +17,14 @@ from mmseg.registry import DATASETS, RUNNERS
 
 import mmseg_infopro  # noqa: F401  (registers the InfoPro modules)
 from mmseg_infopro.datasets import DatasetCheckError, check_dataloader_cfgs
-from mmseg_infopro.engine import (CfgOptionsAction, CheckpointError,
-                                  OutputError, SegTestVisualizationHook,
-                                  build_model_shapes, check_output_folder,
-                                  check_outputs_new,
-                                  check_outputs_spare_inputs,
-                                  config_errors_as_one_line,
-                                  load_checkpoint_file, load_runner_config,
-                                  setup_distributed, split_from_checkpoint)
-from mmseg_infopro.models.utils import weights_not_loaded
+from mmseg_infopro.engine import SegTestVisualizationHook
+from mmseg_infopro.preflight import (build_model_shapes, load_runner_config,
+                                     setup_distributed, split_from_checkpoint)
+from mmseg_infopro.utils import (CfgOptionsAction, CheckpointError,
+                                 OutputError, check_output_folder,
+                                 check_outputs_new, check_outputs_spare_inputs,
+                                 config_errors_as_one_line,
+                                 load_checkpoint_file, misfit_weights)
 
 
 def parse_args() -> argparse.Namespace:
@@ -169,9 +168,9 @@ def run(args: argparse.Namespace) -> None:
     # Evaluating a model whose weights did not load measures random weights
     # (mmengine only warns): the backbone and decode head must fit.
     model = build_model_shapes(cfg)
-    problems = weights_not_loaded(model.state_dict(),
-                                  checkpoint.get('state_dict', checkpoint),
-                                  ('backbone.', 'decode_head.'))
+    problems = misfit_weights(model.state_dict(),
+                              checkpoint.get('state_dict', checkpoint),
+                              ('backbone.', 'decode_head.'))
     del model, checkpoint
     if problems:
         sys.exit(f'error: {args.checkpoint} does not fit the model of '

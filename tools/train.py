@@ -22,19 +22,20 @@ from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
 import mmseg_infopro  # noqa: F401  (registers the InfoPro modules)
-from mmseg_infopro.analysis import parse_size
 from mmseg_infopro.datasets import DatasetCheckError, check_dataloader_cfgs
-from mmseg_infopro.engine import (BUDGET_RECORD, CfgOptionsAction,
-                                  CheckpointError, agree_on_choice,
-                                  apply_choice, balance_shape_mismatch,
-                                  build_model_shapes,
-                                  config_errors_as_one_line, describe,
-                                  load_checkpoint_file, load_runner_config,
-                                  lock_work_dir, missing_weight_file,
-                                  prepare_work_dir, read_choice,
-                                  resume_checkpoint, resume_mismatch,
-                                  search_choice, setup_distributed,
-                                  split_from_checkpoint, write_choice)
+from mmseg_infopro.memory_budget import (agree_on_choice, apply_choice,
+                                         check_margin, describe, parse_size,
+                                         read_choice, search_choice,
+                                         write_choice)
+from mmseg_infopro.preflight import (balance_shape_mismatch,
+                                     build_model_shapes, load_runner_config,
+                                     lock_work_dir, missing_weight_file,
+                                     prepare_work_dir, resume_checkpoint,
+                                     resume_mismatch, setup_distributed,
+                                     split_from_checkpoint)
+from mmseg_infopro.utils import (BUDGET_RECORD, CfgOptionsAction,
+                                 CheckpointError, config_errors_as_one_line,
+                                 load_checkpoint_file)
 
 
 def parse_args() -> argparse.Namespace:
@@ -74,6 +75,12 @@ def parse_args() -> argparse.Namespace:
         help='fraction of --memory-budget kept free for what a trial step '
         'does not show (CUDA context, workers, fragmentation; default 0.1)')
     parser.add_argument(
+        '--max-batch',
+        type=int,
+        default=32,
+        metavar='N',
+        help='the largest batch --memory-budget tries (default 32)')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=CfgOptionsAction,
@@ -109,11 +116,12 @@ def run(args: argparse.Namespace) -> None:
     if args.memory_budget is not None:
         try:
             parse_size(args.memory_budget)
+            check_margin(args.memory_margin)
         except ValueError as e:
             sys.exit(f'error: {e}')
-        if not 0 <= args.memory_margin < 1:
-            sys.exit(f'error: --memory-margin {args.memory_margin}: give a '
-                     f'fraction in [0, 1), e.g. 0.1.')
+        if args.max_batch < 1:
+            sys.exit(f'error: --max-batch {args.max_batch}: give a batch >= '
+                     f'1.')
     elif args.fit != 'batch':
         sys.exit(f'error: --fit {args.fit} chooses for --memory-budget; '
                  f'give the budget too.')
@@ -237,6 +245,7 @@ def run(args: argparse.Namespace) -> None:
                     args.memory_budget,
                     args.fit,
                     args.memory_margin,
+                    max_batch=args.max_batch,
                     log=lambda line: print_log(line, logger='current')), cfg)
         except (ValueError, RuntimeError) as e:
             sys.exit(f'error: {e}')

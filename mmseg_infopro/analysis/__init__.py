@@ -1,12 +1,14 @@
-"""Measurement of training memory and speed, the memory-budget search, and
-accuracy studies (no registration)."""
-from .budget_search import BudgetSearch, crop_ladder, format_size, parse_size
+"""Measured memory and speed of real training steps (the engine of
+``tools/analysis/benchmark_memory.py``, ``profile_step.py`` and the trials
+of ``fit.py`` and ``--memory-budget``): each case in a process of its own.
+Imported by the tools only (not by the plugin import)."""
+from .module_peaks import ModulePeaks
 from .train_memory import (Case, build_case, build_case_config,
                            check_case_config, environment, measure_case,
                            parse_case, run_case)
 
 __all__ = [
-    'BudgetSearch', 'Case', 'build_case', 'build_case_config', 'check_case_config', 'crop_ladder',
-    'environment', 'format_size', 'measure_case', 'parse_case', 'parse_size',
+    'ModulePeaks', 'Case', 'build_case', 'build_case_config',
+    'check_case_config', 'environment', 'measure_case', 'parse_case',
     'run_case'
 ]

@@ -6,11 +6,15 @@ without gradient checkpointing and mixed precision) runs ``train_step`` on
 random images and labels, in a fresh process so that no case inherits another
 one's allocations.
 
-Memory: on CUDA the peak of ``torch.cuda.max_memory_allocated`` over the timed
-iterations (weights, gradients, optimizer state, activations); on CPU the
-growth of the peak resident set (VmHWM, reset first) over the resident set
-before the timed iterations, with ``MALLOC_MMAP_THRESHOLD_=131072`` set for
-the process so that freed activations leave the resident set.
+Memory (:class:`~mmseg_infopro.utils.MemoryTracker`), over the timed
+iterations: on CUDA ``peak_mb`` is the peak of what the caching allocator
+reserved (``max_memory_reserved``: what a memory budget caps, so what decides
+whether a step fits) and ``peak_allocated_mb`` that of what tensors took
+(``max_memory_allocated``: weights, gradients, optimizer state,
+activations); on CPU both are the growth of the peak resident set (VmHWM,
+reset first) over the resident set before the timed iterations, with
+``MALLOC_MMAP_THRESHOLD_=131072`` set for the process so that freed
+activations leave the resident set.
 """
 import contextlib
 import json
@@ -22,9 +26,24 @@ import sys
 import time
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence
 
+import mmcv
+import mmengine
+import mmseg
 import torch
+from mmengine.config import ConfigDict
+from mmengine.model import revert_sync_batchnorm
+from mmengine.optim import build_optim_wrapper
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+from mmseg.utils import register_all_modules
 
-from .memory_tracker import MemoryTracker, ModulePeaks
+from ..models.utils import to_plain_model_cfg
+from ..preflight import build_model_shapes
+from ..utils import (MemoryTracker, OutputError, check_output_file,
+                     load_config, names_argument, parse_cfg_options,
+                     set_train_shape)
+from .module_peaks import ModulePeaks
 
 __all__ = [
     'parse_case', 'build_case_config', 'check_case_config', 'Case',
@@ -78,14 +97,11 @@ def build_case_config(config: str,
     """The config of one case: the config itself (``k`` None), InfoPro
     with K modules, or its E2E twin.
 
-    The crop is set as ``data_preprocessor.size``; an automatic split is
-    balanced for ``batch`` images of it (``model.balance_shape``), i.e. as a
-    config written for that batch and crop would be.
+    ``batch`` images of ``crop`` are set as a config written for them
+    would have them (:func:`~mmseg_infopro.utils.set_train_shape`): the
+    data preprocessor pads to the crop, an automatic split is balanced for
+    that batch (``model.balance_shape``).
     """
-    from mmengine.config import ConfigDict
-
-    from mmseg_infopro.engine import load_config
-    from mmseg_infopro.models.utils import names_argument, to_plain_model_cfg
     cfg = load_config(config, cfg_options)
     if case['k'] == 0:
         plain = to_plain_model_cfg(cfg.model)
@@ -99,10 +115,8 @@ def build_case_config(config: str,
     elif case['k'] is not None:
         cfg.model.backbone.num_local_modules = case['k']
         cfg.model.backbone.split_points = case['split']
-    if names_argument(cfg.model.type, 'balance_shape'):
-        cfg.model.balance_shape = (batch, *crop)
+    set_train_shape(cfg, batch, crop)
     cfg.model.pretrained = None
-    cfg.model.data_preprocessor.size = tuple(crop)
     if case['k'] is not None and (case['cp']
                                   or 'with_cp' in cfg.model.backbone):
         if not names_argument(cfg.model.backbone.type, 'with_cp'):
@@ -124,9 +138,6 @@ def check_case_config(config: str,
         ConfigError: Naming the mistake, as ``tools/train.py`` would.
         OutputError: When ``out`` is the config or cannot be written.
     """
-    from mmseg_infopro.engine import (OutputError, build_model_shapes,
-                                      check_output_file, load_config,
-                                      parse_cfg_options)
     build_model_shapes(load_config(config, parse_cfg_options(cfg_options)))
     if out:
         try:
@@ -158,14 +169,6 @@ def build_case(config: str,
     plain BN, the optim wrapper of the config (AMP as the case says: fp16
     with loss scaling on CUDA, bf16 autocast on the CPU) and ``batch``
     random images of ``crop`` with labels of the config's classes."""
-    from mmengine.model import revert_sync_batchnorm
-    from mmengine.optim import build_optim_wrapper
-    from mmengine.structures import PixelData
-    from mmseg.registry import MODELS
-    from mmseg.structures import SegDataSample
-    from mmseg.utils import register_all_modules
-
-    import mmseg_infopro  # noqa: F401
     register_all_modules(init_default_scope=True)
     case = parse_case(spec)
     dev = torch.device(device)
@@ -265,18 +268,20 @@ def measure_case(config: str,
         if modules:
             modules.end_step()
     if modules:
-        peak = max(max(segments) for segments in modules.segments)
+        peak, allocated = (max(p[i] for step in modules.segments for p in step)
+                           for i in (0, 1))
         # Per module: the median over the timed steps of its peak growth
-        # over the memory in use before the step.
+        # (tensors, which the planner models) over what was in use before
+        # the step.
         step_base = base if dev.type == 'cpu' else tracker.current()
         module_peaks = [
-            statistics.median(step[i] for step in modules.segments) -
+            statistics.median(step[i][1] for step in modules.segments) -
             step_base for i in range(len(modules.segments[0]) - 1)
         ]
     else:
-        peak = tracker.peak()
+        peak, allocated = tracker.peaks()
         module_peaks = []
-    peak -= base
+    peak, allocated = peak - base, allocated - base
     return dict(
         case=case['name'],
         k=case['k'],
@@ -287,6 +292,7 @@ def measure_case(config: str,
         crop=list(crop),
         fits=True,
         peak_mb=peak / 2**20,
+        peak_allocated_mb=allocated / 2**20,
         module_peaks_mb=[p / 2**20 for p in module_peaks],
         # The split planner's model of the same modules (MB).
         modules_modelled=plan.rows() if plan else [],
@@ -320,7 +326,8 @@ def run_case(config: str,
 
     Returns:
         dict: ``case, k, split_points, with_cp, amp, batch, crop, fits,
-        peak_mb, module_peaks_mb, modules_modelled, sec_per_iter, times``:
+        peak_mb, peak_allocated_mb, module_peaks_mb, modules_modelled,
+        sec_per_iter, times`` (the peaks: see the module docstring):
         for InfoPro, ``module_peaks_mb`` are the measured peaks of the local
         modules (growth over the memory before the step, medians of the
         timed steps) and ``modules_modelled`` the split planner's terms for
@@ -359,9 +366,6 @@ def run_case(config: str,
 
 def environment(device: str) -> Dict:
     """Versions and machine, to record next to measurements."""
-    import mmcv
-    import mmengine
-    import mmseg
     env = dict(
         python=platform.python_version(),
         torch=torch.__version__,
@@ -376,7 +380,6 @@ def environment(device: str) -> Dict:
 
 
 def _main() -> None:
-    from mmseg_infopro.engine import parse_cfg_options
     job = json.loads(sys.argv[1])
     options = parse_cfg_options(job['cfg_options'])
     try:

@@ -17,6 +17,8 @@ from mmengine.config import ConfigDict
 from mmseg.registry import DATASETS
 from PIL import Image
 
+from ..utils import leaf_dataset_cfgs
+
 __all__ = ['DatasetCheckError', 'check_dataset_cfg', 'check_dataloader_cfgs']
 
 #: Per dataset class: how to prepare it, and what label ids out of range
@@ -173,14 +175,14 @@ def check_dataset_cfg(cfg: ConfigDict,
         DatasetCheckError: With a message naming the folder or files and
             the fix.
     """
-    if 'datasets' in cfg:
-        return sum(
-            check_dataset_cfg(c, f'{name}.datasets[{i}]', check_content,
-                              num_threads)
-            for i, c in enumerate(cfg['datasets']))
-    if 'dataset' in cfg:
-        return check_dataset_cfg(cfg['dataset'], f'{name}.dataset',
-                                 check_content, num_threads)
+    return sum(
+        _check_leaf_dataset(leaf, where, check_content, num_threads)
+        for where, leaf in leaf_dataset_cfgs(cfg, name))
+
+
+def _check_leaf_dataset(cfg: ConfigDict, name: str, check_content: bool,
+                        num_threads: Optional[int]) -> int:
+    """:func:`check_dataset_cfg` of a dataset that wraps no other."""
     args = _dataset_args(cfg)
     hints = HINTS.get(_dataset_class(cfg).__name__, GENERIC_HINTS)
     root = args.get('data_root') or ''
@@ -239,15 +241,6 @@ def check_dataset_cfg(cfg: ConfigDict,
     return len(pairs)
 
 
-def _leaf_datasets(cfg: ConfigDict) -> List[ConfigDict]:
-    """The datasets inside wrappers (``dataset``/``datasets``)."""
-    if 'datasets' in cfg:
-        return [d for c in cfg['datasets'] for d in _leaf_datasets(c)]
-    if 'dataset' in cfg:
-        return _leaf_datasets(cfg['dataset'])
-    return [cfg]
-
-
 def _check_heads_classes(model: ConfigDict, dataset: ConfigDict,
                          name: str) -> None:
     """Every head of ``model`` predicts the classes of ``dataset``: a label
@@ -292,9 +285,9 @@ def check_dataloader_cfgs(cfg: ConfigDict,
                 raise DatasetCheckError(
                     f'{loader}.{key} must be an integer >= {least}, got '
                     f'{value!r}.')
-        for dataset in _leaf_datasets(loader_cfg.dataset):
-            _check_heads_classes(cfg.get('model') or {}, dataset,
-                                 f'{loader}.dataset')
+        for where, dataset in leaf_dataset_cfgs(loader_cfg.dataset,
+                                                f'{loader}.dataset'):
+            _check_heads_classes(cfg.get('model') or {}, dataset, where)
         check_dataset_cfg(
             loader_cfg.dataset,
             name=f'{loader}.dataset',

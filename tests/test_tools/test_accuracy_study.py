@@ -8,8 +8,6 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from mmseg_infopro.analysis.accuracy_study import summarise
-
 CAMVID = 'configs/camvid/deeplabv3{}_r18w32-d16_1xb8-600_camvid-176x240.py'
 
 
@@ -107,20 +105,26 @@ def test_study_refuses_duplicate_names_and_bad_runs(run_tool, tmp_path):
     assert proc.returncode != 0 and "'batch' is not key=value" in proc.stderr
 
 
-def test_delta_is_paired_by_seed():
+@pytest.fixture
+def study_runs(tool_module):
+    """The study's engine, tools/analysis/study_runs.py."""
+    return tool_module('tools/analysis/study_runs.py')
+
+
+def test_delta_is_paired_by_seed(study_runs):
     runs = [
         dict(name=n, seed=s, mIoU=v, mAcc=v, per_class={}, wall_s=1,
              max_rss_mb=1) for n, s, v in [('a', 0, 50.0), ('a', 1, 40.0),
                                            ('b', 0, 52.0), ('b', 1, 41.0),
                                            ('b', 2, 90.0)]
     ]
-    summary = summarise(runs, ['a', 'b'], 'a')
+    summary = study_runs.summarise(runs, ['a', 'b'], 'a')
     delta = summary['methods'][1]['delta_mIoU']
     assert delta['n'] == 2 and delta['mean'] == pytest.approx(1.5)
 
 
-def test_split_is_read_from_measured_and_resumed_runs(tmp_path):
-    from mmseg_infopro.analysis.accuracy_study import _split_points
+def test_split_is_read_from_measured_and_resumed_runs(study_runs, tmp_path):
+    _split_points = study_runs._split_points
     log = tmp_path / 'train.log'
     log.write_text('x - InfoPro: K=4, automatic split_points=(4, 6, 8)\n')
     assert _split_points(str(log)) == [4, 6, 8]
@@ -128,10 +132,10 @@ def test_split_is_read_from_measured_and_resumed_runs(tmp_path):
     assert _split_points(str(log)) == [6]
 
 
-def test_resumed_run_is_timed_for_its_whole_schedule(tmp_path):
+def test_resumed_run_is_timed_for_its_whole_schedule(study_runs, tmp_path):
     # A run stopped at iteration 200 and resumed: its result times the last
     # attempt only (800 iterations in 4000 s), the summary the whole run.
-    from mmseg_infopro.analysis.accuracy_study import _resumed_iter
+    _resumed_iter = study_runs._resumed_iter
     log = tmp_path / 'train.log'
     log.write_text('\n$ python tools/train.py a.py\n'
                    'x - Iter(train) [ 200/1000]\n'
@@ -147,5 +151,6 @@ def test_resumed_run_is_timed_for_its_whole_schedule(tmp_path):
                max_rss_mb=1, iter=1000)
     resumed = dict(run, wall_s=4000.0, iters_timed=800)
     older = dict(run, seed=1, wall_s=3000.0)  # a result without the field
-    wall = summarise([resumed, older], ['a'], None)['methods'][0]['wall_s']
+    wall = study_runs.summarise([resumed, older], ['a'],
+                                None)['methods'][0]['wall_s']
     assert wall['mean'] == pytest.approx((5000.0 + 3000.0) / 2)

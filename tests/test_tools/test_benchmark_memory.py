@@ -125,10 +125,9 @@ def test_fit_searches_every_crop_for_a_fit_next_to_a_failure(
         run_tool, tmp_path, monkeypatch):
     """The search on a memory model (a fixed part plus a part per image and
     pixel): the largest batches are the model's, found from its trials
-    (without the planner's guess: tests/test_analysis/test_budget_search.py
+    (without the planner's guess: tests/test_memory_budget/test_search.py
     has it)."""
-    import mmseg_infopro.analysis.budget_prediction as budget_prediction
-    import mmseg_infopro.analysis.budget_search as budget_search
+    import mmseg_infopro.memory_budget.search as budget_search
     per_image = dict(e2e=10.0, k2=6.0)  # MB at 64x128
 
     def trial(config, spec, batch, crop, device, **kwargs):
@@ -137,7 +136,7 @@ def test_fit_searches_every_crop_for_a_fit_next_to_a_failure(
                     peak_mb=mb)
 
     monkeypatch.setattr(budget_search, 'run_case', trial)
-    monkeypatch.setattr(budget_prediction, 'planner_prediction',
+    monkeypatch.setattr(budget_search, 'planner_prediction',
                         lambda *args: None)
     out = tmp_path / 'fit.json'
     proc = run_tool('tools/analysis/fit.py', DEMO, '--budget', '100MB',
@@ -169,7 +168,7 @@ def test_fit_searches_every_crop_for_a_fit_next_to_a_failure(
 
 @pytest.mark.parametrize('args, message', [
     (['--budget', 'lots'], "--budget 'lots': give a size such as 24GB"),
-    (['--budget', '1GB', '--margin', '1'], '--margin must be a fraction'),
+    (['--budget', '1GB', '--margin', '1'], '--margin 1.0: give a fraction'),
     (['--budget', '1GB', '--crops', '512by1024'], 'must look like'),
     (['--budget', '1GB', '--methods', 'k2+amp'], 'AMP is --amp'),
 ])

@@ -94,15 +94,11 @@ def test_steps_past_the_deadline_are_skipped(run_tool, tmp_path):
     }
 
 
-def test_the_budget_step_leaves_the_batch_to_the_flag(repo_root, tmp_path):
+def test_the_budget_step_leaves_the_batch_to_the_flag(tool_module, tmp_path):
     """The train-budget step's command (it runs on the GPU; the flag itself
     runs in tests/test_tools/test_train_memory_budget.py)."""
     import argparse
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'gpu_check', osp.join(repo_root, 'tools/analysis/gpu_check.py'))
-    gpu_check = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gpu_check)
+    gpu_check = tool_module('tools/analysis/gpu_check.py')
     args = argparse.Namespace(
         config=DEMO, device='cpu', crop=(64, 128), batch=2, iters=2,
         budget='300MB')

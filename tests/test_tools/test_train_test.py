@@ -378,7 +378,7 @@ def test_a_second_run_into_a_work_dir_in_use_is_refused(trained, tmp_path,
                                                         run_tool):
     """The guard at the start saw an empty folder for both runs; the lock
     stops the second for as long as the first runs."""
-    from mmseg_infopro.engine import lock_work_dir
+    from mmseg_infopro.preflight import lock_work_dir
     work_dir = tmp_path / 'wd'
     first = lock_work_dir(str(work_dir))  # as a running training holds it
     try:

@@ -28,10 +28,10 @@ import os.path as osp
 import sys
 import time
 
+from study_runs import (format_markdown, plan_runs, plot_summary,  # beside
+                        run_training, save_run_log, summarise)
+
 from mmseg_infopro.analysis import environment
-from mmseg_infopro.analysis.accuracy_study import (format_markdown, plan_runs,
-                                                   plot_summary, run_training,
-                                                   save_run_log, summarise)
 
 
 def parse_args() -> argparse.Namespace:

@@ -5,6 +5,9 @@ the optim wrapper, SGD step) on random images and labels, every case in a
 fresh process (see :mod:`mmseg_infopro.analysis.train_memory` for how memory
 is measured on CUDA and CPU).
 
+Memory on CUDA is the peak the caching allocator reserved (what a budget
+must hold; ``peak_mb``) and the peak tensors took (``peak_allocated_mb``).
+
 A case is ``e2e`` (mmseg's own EncoderDecoder + ResNetV1c with the same
 backbone and heads) or ``k<N>`` (InfoPro with N local modules), plus options
 joined with ``+``: ``cp`` (backbone.with_cp), ``amp`` (fp16 autocast with
@@ -30,9 +33,8 @@ import torch
 
 from mmseg_infopro.analysis import (check_case_config, environment, parse_case,
                                     run_case)
-from mmseg_infopro.engine import (OutputError, load_config, parse_cfg_options,
-                                  replaced_atomically)
-from mmseg_infopro.models.utils import ConfigError
+from mmseg_infopro.utils import (ConfigError, OutputError, load_config,
+                                 parse_cfg_options, replaced_atomically)
 
 
 def parse_args() -> argparse.Namespace:
@@ -91,19 +93,26 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def format_table(results: List[Dict]) -> str:
+def format_table(results: List[Dict], device: str = 'cpu') -> str:
+    """One row per case; on CUDA the reserved peak (what a budget must
+    hold) and the allocated one (what tensors took) both."""
     e2e = next((r for r in results if r['case'] == 'e2e'), None)
+    cuda = device == 'cuda'
     lines = [
-        '| case | split points | peak MB | × E2E | s/iter | × E2E |',
-        '|---|---|---|---|---|---|'
+        '| case | split points | peak MB' +
+        (' (reserved) | allocated MB' if cuda else '') +
+        ' | × E2E | s/iter | × E2E |', '|---|---|---|' +
+        ('---|' if cuda else '') + '---|---|---|'
     ]
     for r in results:
         mem = f"{r['peak_mb'] / e2e['peak_mb']:.2f}" if e2e else '–'
         sec = f"{r['sec_per_iter'] / e2e['sec_per_iter']:.2f}" if e2e \
             else '–'
         split = ','.join(map(str, r['split_points'])) or '–'
-        lines.append(f"| {r['case']} | {split} | {r['peak_mb']:.0f} | {mem} "
-                     f"| {r['sec_per_iter']:.2f} | {sec} |")
+        allocated = f" | {r['peak_allocated_mb']:.0f}" if cuda else ''
+        lines.append(f"| {r['case']} | {split} | {r['peak_mb']:.0f}"
+                     f"{allocated} | {mem} | {r['sec_per_iter']:.2f} | "
+                     f"{sec} |")
     return '\n'.join(lines)
 
 
@@ -176,7 +185,7 @@ def main() -> None:
         with replaced_atomically(args.out) as tmp, open(tmp, 'w') as f:
             json.dump(report, f, indent=2)
         print(f'wrote {args.out}')
-    print(format_table(results))
+    print(format_table(results, args.device))
     modules = format_module_table(results)
     if modules:
         print(modules)

@@ -4,7 +4,7 @@ For E2E and InfoPro (K = 2, 4, ...), with and without activation
 checkpointing (``e2e+cp``, ``k2+cp``) and mixed precision, this
 answers "what does my GPU allow?" by running real training steps: a report
 over the search ``tools/train.py --memory-budget`` runs
-(:class:`~mmseg_infopro.analysis.BudgetSearch`). On CUDA a step runs under
+(:class:`~mmseg_infopro.memory_budget.BudgetSearch`). On CUDA a step runs under
 ``torch.cuda.set_per_process_memory_fraction`` (running out of memory: does
 not fit); on CPU its peak resident-set growth (activations and gradients) is
 compared with the budget. Both keep ``--margin`` of the budget free. The
@@ -29,10 +29,9 @@ from typing import Tuple
 
 import torch
 
-from mmseg_infopro.analysis import (BudgetSearch, check_case_config,
-                                    environment, parse_case, parse_size)
-from mmseg_infopro.engine import OutputError, replaced_atomically
-from mmseg_infopro.models.utils import ConfigError
+from mmseg_infopro.analysis import check_case_config, environment, parse_case
+from mmseg_infopro.memory_budget import BudgetSearch, check_margin, parse_size
+from mmseg_infopro.utils import ConfigError, OutputError, replaced_atomically
 
 
 def parse_crop(text: str) -> Tuple[int, int]:
@@ -99,8 +98,10 @@ def parse_args() -> argparse.Namespace:
         parser.error(str(e))
     if args.max_batch < 1 or (args.batch is not None and args.batch < 1):
         parser.error('--max-batch and --batch must be >= 1')
-    if not 0 <= args.margin < 1:
-        parser.error('--margin must be a fraction in [0, 1)')
+    try:
+        check_margin(args.margin, '--margin')
+    except ValueError as e:
+        parser.error(str(e))
     if args.device == 'cuda' and not torch.cuda.is_available():
         parser.error('--device cuda but torch sees no CUDA device; use '
                      '--device cpu for the measured CPU mode')

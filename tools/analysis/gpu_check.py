@@ -307,7 +307,7 @@ def main() -> None:
         if osp.isfile(p) and p.endswith(('.json', '.log', '.png'))
     ]
     if earlier:  # an earlier check's results are kept, not overwritten
-        from mmseg_infopro.engine import set_aside
+        from mmseg_infopro.preflight import set_aside
         print(f'moved the earlier results to '
               f'{set_aside(args.out, earlier)}', flush=True)
     deadline = time.time() + args.deadline_s

@@ -14,8 +14,8 @@ import matplotlib
 matplotlib.use('Agg')  # files only; no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 
-from mmseg_infopro.engine import (OutputError, check_output_file,  # noqa: E402
-                                  replaced_atomically)
+from mmseg_infopro.utils import (OutputError, check_output_file,  # noqa: E402
+                                 replaced_atomically)
 
 
 def parse_args() -> argparse.Namespace:

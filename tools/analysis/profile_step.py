@@ -42,9 +42,8 @@ import torch
 
 from mmseg_infopro.analysis import (build_case, check_case_config, environment,
                                     parse_case)
-from mmseg_infopro.engine import (OutputError, parse_cfg_options,
-                                  replaced_atomically)
-from mmseg_infopro.models.utils import ConfigError
+from mmseg_infopro.utils import (ConfigError, OutputError, parse_cfg_options,
+                                 replaced_atomically)
 
 
 class StepClock:
@@ -131,7 +130,9 @@ class StepClock:
 
             def task(inputs, *args, **kwargs):
                 start = self._now()
-                inputs = [self._alias(x, f'{prefix}.task_done') for x in inputs]
+                inputs = [
+                    self._alias(x, f'{prefix}.task_done') for x in inputs
+                ]
                 result = task_loss(inputs, *args, **kwargs)
                 self.parts[f'{prefix}.task.fwd'] += self._now() - start
                 return result

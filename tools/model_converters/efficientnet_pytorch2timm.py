@@ -36,12 +36,12 @@ import numpy as np
 import timm
 import torch
 import torch.nn as nn
+from bn_statistics import bn_statistics_agreement  # next to this tool
 from torch import Tensor
 
-from mmseg_infopro.engine import (CheckpointError, OutputError,
-                                  check_output_file, load_checkpoint_file,
-                                  replaced_atomically)
-from mmseg_infopro.models.utils import bn_statistics_agreement
+from mmseg_infopro.utils import (CheckpointError, OutputError,
+                                 check_output_file, load_checkpoint_file,
+                                 replaced_atomically)
 
 #: Source names inside a block -> timm's, by timm's block class.
 BLOCK_ROLES = {

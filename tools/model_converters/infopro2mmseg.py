@@ -17,11 +17,10 @@ import sys
 import torch
 from mmengine.config import ConfigDict
 
-from mmseg_infopro.engine import (CheckpointError, OutputError,
-                                  check_output_file, load_checkpoint_file,
-                                  load_config, replaced_atomically)
-from mmseg_infopro.models.utils import (ConfigError, to_plain_model_cfg,
-                                        to_plain_state_dict)
+from mmseg_infopro.models.utils import to_plain_model_cfg, to_plain_state_dict
+from mmseg_infopro.utils import (CheckpointError, ConfigError, OutputError,
+                                 check_output_file, load_checkpoint_file,
+                                 load_config, replaced_atomically)
 
 
 def parse_args() -> argparse.Namespace:

@@ -12,9 +12,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmseg.registry import HOOKS
 
-from ...analysis.memory_tracker import MemoryTracker
-from ..output_files import replaced_atomically
-from ..work_dir import BUDGET_RECORD
+from ...utils import BUDGET_RECORD, MemoryTracker, replaced_atomically
 
 __all__ = ['MemoryBudgetHook']
 
@@ -29,12 +27,15 @@ class MemoryBudgetHook(Hook):
     scalars), warns once when it passes the budget, and adds the run's peak
     to the work dir's record (``training_peak_mb``) when training ends.
 
-    On CUDA the peak is what the caching allocator reserved (allocations
-    and their fragmentation; the search caps the same quantity). On the
-    CPU it is the growth of the resident set over the one after the first
-    iteration (weights and optimizer state in place); as in the trials,
-    freed activations are returned to the system (glibc's mmap threshold
-    128 KB), so that the resident set shows what is in use.
+    The peak is the figure the trials' fit was decided on
+    (:meth:`~mmseg_infopro.utils.MemoryTracker.peak`): on CUDA what the
+    caching allocator reserved (allocations and their fragmentation; the
+    search caps the same quantity), with what tensors took recorded beside
+    it (``training_peak_allocated_mb``); on the CPU the growth of the
+    resident set over the one after the first iteration (weights and
+    optimizer state in place) where, as in the trials, freed activations
+    are returned to the system (glibc's mmap threshold 128 KB), so that the
+    resident set shows what is in use.
 
     Args:
         budget_bytes (int): The budget.
@@ -52,6 +53,7 @@ class MemoryBudgetHook(Hook):
         self.budget_bytes = budget_bytes
         self.record = record
         self.peak = 0
+        self.peak_allocated = 0
         self.measured = False  # an iteration after the first on the CPU
         self.warned = False
         self._tracker: Optional[MemoryTracker] = None
@@ -81,13 +83,14 @@ class MemoryBudgetHook(Hook):
                          data_batch=None,
                          outputs=None) -> None:
         if self._tracker.cuda:
-            peak = torch.cuda.max_memory_reserved()
+            peak, allocated = self._tracker.peaks()
         elif self._base is None:  # the first: optimizer state made
             self._base = self._tracker.current()
             return
         else:
-            peak = self._tracker.peak() - self._base
+            peak = allocated = self._tracker.peak() - self._base
         self.peak, self.measured = max(self.peak, peak), True
+        self.peak_allocated = max(self.peak_allocated, allocated)
         runner.message_hub.update_scalar('train/budget_peak_mb', peak / 2**20)
         if peak > self.budget_bytes and not self.warned:
             self.warned = True
@@ -110,6 +113,10 @@ class MemoryBudgetHook(Hook):
         record.update(
             training_peak_mb=round(peak_mb, 1),
             training_within_budget=peak_mb * 2**20 <= self.budget_bytes)
+        if self._tracker.cuda:
+            record['training_peak_allocated_mb'] = round(
+                max(self.peak_allocated / 2**20,
+                    record.get('training_peak_allocated_mb', 0)), 1)
         with replaced_atomically(path) as tmp, open(tmp, 'w') as f:
             json.dump(record, f, indent=2)
         print_log(

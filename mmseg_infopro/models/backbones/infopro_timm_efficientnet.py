@@ -19,7 +19,7 @@ from mmseg.models.backbones import TIMMBackbone
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from ..utils.config_checks import ConfigError
+from ...utils import ConfigError
 from .local_modules import LocalModulesMixin
 
 __all__ = ['InfoProTIMMBackbone']

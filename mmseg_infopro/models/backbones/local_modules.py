@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from torch import Tensor
 
-from ..utils.config_checks import ConfigError
+from ...utils import ConfigError
 
 __all__ = ['LocalModulesMixin', 'validate_split_points']
 
@@ -142,10 +142,6 @@ class LocalModulesMixin:
                 self.elements[index + 1][1] != stage:
             return stage
         return None
-
-    def stage_end_element(self, stage: int) -> int:
-        """Index of the last element of ``stage``."""
-        return max(i for i, (_, s) in enumerate(self.elements) if s == stage)
 
     def forward_elements(self, x: Tensor, start: int,
                          stop: int) -> Tuple[Tensor, Dict[int, Tensor]]:

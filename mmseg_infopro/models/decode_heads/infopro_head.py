@@ -8,7 +8,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import OptConfigType, SampleList, add_prefix
 from torch import Tensor
 
-from ..utils.config_checks import ConfigError
+from ...utils import ConfigError
 from .reconstruction_decoder import ReconstructionDecoder
 
 __all__ = ['InfoProHead']

@@ -9,7 +9,7 @@ from mmseg.models.utils import resize
 from mmseg.utils import OptConfigType
 from torch import Tensor
 
-from ..utils.config_checks import ConfigError
+from ...utils import ConfigError
 
 __all__ = ['ReconstructionDecoder']
 

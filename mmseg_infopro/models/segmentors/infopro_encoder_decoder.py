@@ -25,10 +25,10 @@ from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig, SampleList,
                          add_prefix)
 from torch import Tensor
 
-from ..utils import ConfigError
-from .split_state import DEFAULT_BALANCE_BATCH, SplitStateMixin
+from ...utils import DEFAULT_PROFILE_SIZE, ConfigError
+from .split_state import SplitStateMixin
 
-__all__ = ['InfoProEncoderDecoder', 'DEFAULT_BALANCE_BATCH']
+__all__ = ['InfoProEncoderDecoder']
 
 
 @MODELS.register_module()
@@ -111,7 +111,7 @@ class InfoProEncoderDecoder(SplitStateMixin, EncoderDecoder):
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
                  pretrained: Optional[str] = None,
-                 profile_size: Sequence[int] = (64, 128),
+                 profile_size: Sequence[int] = DEFAULT_PROFILE_SIZE,
                  balance_shape: Optional[Sequence[int]] = None,
                  split_memory_tolerance: float = 0.0,
                  init_cfg: OptMultiConfig = None) -> None:

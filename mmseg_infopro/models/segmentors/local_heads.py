@@ -5,7 +5,7 @@ import torch
 import torch.nn as nn
 from mmengine.model import ModuleList
 
-from ..utils.config_checks import ConfigError
+from ...utils import ConfigError, decode_split, encode_split
 
 __all__ = ['LocalHeads']
 
@@ -20,10 +20,11 @@ class LocalHeads(ModuleList):
     It starts empty while an automatic split is not decided yet (the
     segmentor measures it when training starts, or a loaded checkpoint sets
     it) and is filled by :meth:`build`. The split points go into the state
-    dict (``local_heads._extra_state``, an int64 tensor, empty while
-    undecided). Local heads trained on other module outputs must not load
-    silently (their shapes can even match), so loading a checkpoint made for
-    another split raises an error that names the split to configure.
+    dict (``local_heads._extra_state``, ``mmseg_infopro.utils.SPLIT_KEY``,
+    an int64 tensor, empty while undecided). Local heads trained on other
+    module outputs must not load silently (their shapes can even match), so
+    loading a checkpoint made for another split raises an error that names
+    the split to configure.
     """
 
     def __init__(self) -> None:
@@ -47,11 +48,11 @@ class LocalHeads(ModuleList):
         self.split_points = split_points
 
     def get_extra_state(self) -> torch.Tensor:
-        return torch.tensor(self.split_points or (), dtype=torch.long)
+        return encode_split(self.split_points)
 
     def set_extra_state(self, state: torch.Tensor) -> None:
-        points = tuple(int(p) for p in state.tolist())
-        if not points or points == self.split_points:
+        points = decode_split(state)
+        if points is None or points == self.split_points:
             return
         mine = self.split_points if self.split_points is not None else \
             'an automatic split of another K'

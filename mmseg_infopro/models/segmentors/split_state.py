@@ -19,16 +19,13 @@ from mmengine.model import revert_sync_batchnorm
 from mmseg.registry import MODELS
 from mmseg.utils import OptConfigType
 
-from ..utils import (ConfigError, SplitPlanner, check_config_keys, cpu_copy,
-                     device_and_dtype, match_sync_bn, sync_bn_implementation,
-                     weights_not_loaded)
+from ...utils import (ConfigError, balance_shape_of, misfit_weights,
+                      recorded_split)
+from ..utils import (SplitPlanner, check_config_keys, cpu_copy,
+                     device_and_dtype, match_sync_bn, sync_bn_implementation)
 from .local_heads import LocalHeads
 
-__all__ = ['SplitStateMixin', 'DEFAULT_BALANCE_BATCH']
-
-#: Images per GPU the automatic split balances for when ``balance_shape`` is
-#: None (mmseg's Cityscapes recipes train 2 per GPU).
-DEFAULT_BALANCE_BATCH = 2
+__all__ = ['SplitStateMixin']
 
 Weight = Union[float, Sequence[float]]
 
@@ -200,7 +197,7 @@ class SplitStateMixin:
             for k, v in self.state_dict().items()
             if not k.startswith('decode_head.conv_seg.')
         }
-        problems = weights_not_loaded(
+        problems = misfit_weights(
             own, state_dict, (prefix + 'backbone.', prefix + 'decode_head.'))
         if problems:
             raise ConfigError(
@@ -209,9 +206,8 @@ class SplitStateMixin:
                 f'shape, e.g. {problems[0]}. Is it a checkpoint of another '
                 f'config (depth, widths)? Backbone-only weights (e.g. '
                 f'ImageNet) go to model.pretrained, not load_from.')
-        recorded = state_dict.get(prefix + 'local_heads._extra_state')
-        if recorded is not None and len(recorded) and not self.split_decided:
-            points = tuple(int(p) for p in recorded.tolist())
+        points = recorded_split(state_dict, prefix)
+        if points is not None and not self.split_decided:
             if len(points) == self.num_local_modules - 1:
                 self._set_split(points)
                 print_log(
@@ -278,11 +274,9 @@ class SplitStateMixin:
         device (no data) can be planned too.
         """
         profile_size, configured, tolerance = self._split_search
-        balance_shape = balance_shape or configured
-        if balance_shape is None:
-            crop = getattr(self.data_preprocessor, 'size', None) or \
-                profile_size
-            balance_shape = (DEFAULT_BALANCE_BATCH, *crop)
+        balance_shape = balance_shape_of(
+            balance_shape or configured,
+            getattr(self.data_preprocessor, 'size', None), profile_size)
         # SyncBN would try to synchronise the probe's CPU tensors as soon as
         # a process group exists (multi-GPU training builds models after
         # starting it); plain BN measures the same activations.

@@ -1,22 +1,19 @@
+"""What the InfoPro models use inside: memory measurement of a piece of
+network, the split planner and its exact search, the local heads' placement
+and the plain-mmseg export."""
 from .activation_profile import (AllocationTracker, peak_allocated_bytes,
                                  saved_storages, storage_key)
-from .balanced_split import balanced_split, split_by_cost
-from .bn_statistics import BNAgreement, bn_statistics_agreement
-from .config_checks import (ConfigError, check_config_keys, check_model_keys,
-                            names_argument)
+from .config_checks import check_config_keys, check_model_keys
 from .placement import (cpu_copy, device_and_dtype, match_sync_bn,
                         sync_bn_implementation)
 from .plain_mmseg import to_plain_model_cfg, to_plain_state_dict
+from .split_cost import split_by_cost
 from .split_planner import ModuleMemory, SplitPlan, SplitPlanner
-from .weights_check import weights_not_loaded
 
 __all__ = [
     'AllocationTracker', 'peak_allocated_bytes', 'saved_storages',
-    'storage_key', 'balanced_split', 'split_by_cost', 'BNAgreement',
-    'bn_statistics_agreement', 'ConfigError',
-    'check_config_keys', 'check_model_keys', 'names_argument',
-    'ModuleMemory',
-    'SplitPlan', 'SplitPlanner', 'cpu_copy', 'device_and_dtype',
-    'match_sync_bn', 'sync_bn_implementation', 'to_plain_model_cfg',
-    'to_plain_state_dict', 'weights_not_loaded'
+    'storage_key', 'check_config_keys', 'check_model_keys', 'cpu_copy',
+    'device_and_dtype', 'match_sync_bn', 'sync_bn_implementation',
+    'to_plain_model_cfg', 'to_plain_state_dict', 'split_by_cost',
+    'ModuleMemory', 'SplitPlan', 'SplitPlanner'
 ]

@@ -1,24 +1,15 @@
-"""Mistakes in a config: their error class, and keys a module does not
-take, named with the closest valid one when the config is built rather than
-as a ``TypeError`` when the module is (local heads are built only once the
-split is known)."""
+"""Keys a module does not take in a config, named with the closest valid
+one when the config is built rather than as a ``TypeError`` when the module
+is (local heads are built only once the split is known)."""
 import difflib
 import inspect
 from typing import List, Optional
 
 from mmseg.registry import MODELS
 
-__all__ = [
-    'ConfigError', 'check_config_keys', 'check_model_keys', 'names_argument'
-]
+from ...utils import ConfigError
 
-
-class ConfigError(ValueError):
-    """A setting that cannot work, its message naming the key and the fix.
-
-    The tools print it as one ``error:`` line (``--debug`` for the
-    traceback); other exceptions are bugs and keep their traceback.
-    """
+__all__ = ['check_config_keys', 'check_model_keys']
 
 
 def _init_arguments(cls: type) -> Optional[List[str]]:
@@ -38,17 +29,6 @@ def _init_arguments(cls: type) -> Optional[List[str]]:
         if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
             return names
     return None
-
-
-def names_argument(kind, argument: str) -> bool:
-    """Whether the module ``kind`` (a registered type name or a class), or
-    a class it derives from, names ``argument`` in its ``__init__``: a
-    setting it surely takes (mmseg's ``TIMMBackbone`` hands unknown keys to
-    timm, where ``with_cp`` does not exist)."""
-    cls = MODELS.get(kind) if isinstance(kind, str) else kind
-    return cls is not None and any(
-        argument in inspect.signature(c.__init__).parameters
-        for c in cls.__mro__ if '__init__' in vars(c))
 
 
 def check_config_keys(cfg: dict, where: str) -> None:

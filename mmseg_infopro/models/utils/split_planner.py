@@ -60,7 +60,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from .activation_profile import (peak_allocated_bytes, saved_storages,
                                  storage_key)
-from .balanced_split import split_by_cost
+from .split_cost import split_by_cost
 
 __all__ = ['ModuleMemory', 'SplitPlan', 'SplitPlanner']
 

@@ -196,7 +196,7 @@ def test_ranks_with_different_splits_stop_with_the_split_to_set(
 def test_setup_distributed_picks_the_wrapper_and_refuses_slurm_on_cpu():
     from mmengine.config import Config
 
-    from mmseg_infopro.engine import setup_distributed
+    from mmseg_infopro.preflight import setup_distributed
     cfg = Config(dict(launcher='none', model=dict(type='X')))
     setup_distributed(cfg)
     assert 'model_wrapper_cfg' not in cfg

@@ -6,7 +6,7 @@ import torch
 from mmseg.models.backbones import TIMMBackbone
 
 from mmseg_infopro.models import InfoProTIMMBackbone
-from mmseg_infopro.models.utils import ConfigError
+from mmseg_infopro.utils import ConfigError
 
 MODELS = {
     'tf_efficientnet_lite0': dict(out_indices=(1, 2, 3, 4)),

@@ -1,8 +1,11 @@
 """The split planner's memory model of a training step, as the first guess
-of the memory-budget search (:class:`BudgetSearch`)."""
+of the memory-budget search (:class:`~.search.BudgetSearch`)."""
 from typing import Optional, Sequence, Tuple
 
-from .train_memory import build_case_config, parse_case
+from mmseg.registry import MODELS
+
+from ..analysis import build_case_config, parse_case
+from ..utils import parse_cfg_options
 
 __all__ = ['planner_prediction']
 
@@ -31,9 +34,6 @@ def planner_prediction(config: str,
         tuple[float, float] | None: ``(fixed, slope)``; None for a config
         that is not InfoPro's (no planner).
     """
-    from mmseg.registry import MODELS
-
-    from mmseg_infopro.engine import parse_cfg_options
     case = parse_case(spec)
     if case['k'] == 0:
         case = dict(case, k=1)

@@ -24,9 +24,13 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
-from .train_memory import parse_case, run_case
+from ..analysis import parse_case, run_case
+from .prediction import planner_prediction
 
-__all__ = ['parse_size', 'format_size', 'crop_ladder', 'BudgetSearch']
+__all__ = [
+    'parse_size', 'format_size', 'check_margin', 'batch_pixels',
+    'crop_ladder', 'BudgetSearch'
+]
 
 _UNITS = {'': 1, 'B': 1, 'K': 2**10, 'M': 2**20, 'G': 2**30, 'T': 2**40}
 #: Crops the search tries are multiples of this: the largest downsampling of
@@ -60,6 +64,25 @@ def format_size(num_bytes: float) -> str:
     return f'{int(num_bytes)}B'
 
 
+def check_margin(margin: float, flag: str = '--memory-margin') -> float:
+    """The fraction of a budget kept free, checked.
+
+    Raises:
+        ValueError: Unless it lies in [0, 1), naming ``flag``.
+    """
+    if not 0 <= margin < 1:
+        raise ValueError(f'{flag} {margin}: give a fraction in [0, 1), e.g. '
+                         f'0.1.')
+    return margin
+
+
+def batch_pixels(batch: int, crop: Sequence[int]) -> int:
+    """The pixels of ``batch`` images of ``crop``: what the memory of a
+    training step grows with (close to affinely), the order of a search's
+    candidates."""
+    return batch * crop[0] * crop[1]
+
+
 def crop_ladder(crop: Sequence[int]) -> List[Tuple[int, int]]:
     """Crops of ``crop``'s aspect ratio, heights ``2 * CROP_STEP`` up to
     ``MAX_CROP_SCALE`` times its height in steps of ``CROP_STEP`` (widths
@@ -89,6 +112,12 @@ class BudgetSearch:
         cfg_options (Sequence[str]): ``key=value`` overrides of the config.
         max_batch (int): The largest batch considered. Defaults to 32.
         log (Callable[[str], None], optional): Told every trial.
+        trial (Callable): Measures one training step: called as
+            :func:`~mmseg_infopro.analysis.run_case` is (config, spec,
+            batch, crop, device, iters=, warmup=, cfg_options=,
+            memory_fraction=) and returning its dict (``fits`` and, when it
+            ran, ``peak_mb``). Defaults to None: :func:`run_case` (a process
+            per step).
 
     Attributes:
         limit (int): Bytes a trial step may use.
@@ -108,10 +137,9 @@ class BudgetSearch:
                  margin: float = 0.1,
                  cfg_options: Sequence[str] = (),
                  max_batch: int = 32,
-                 log: Optional[Callable[[str], None]] = None) -> None:
-        if not 0 <= margin < 1:
-            raise ValueError(f'the margin must be a fraction in [0, 1), got '
-                             f'{margin!r}.')
+                 log: Optional[Callable[[str], None]] = None,
+                 trial: Optional[Callable[..., Dict]] = None) -> None:
+        check_margin(margin, 'the margin')
         if max_batch < 1:
             raise ValueError(f'max_batch must be >= 1, got {max_batch!r}.')
         parse_case(spec)
@@ -119,6 +147,7 @@ class BudgetSearch:
         self.margin = margin
         self.cfg_options = list(cfg_options)
         self.max_batch, self.log = max_batch, log
+        self._run_trial = trial if trial is not None else run_case
         self.notes: List[str] = []
         self.budget, self.fraction = budget, None
         if device.startswith('cuda'):
@@ -148,7 +177,7 @@ class BudgetSearch:
         (later calls return the same result)."""
         key = (batch, tuple(crop))
         if key not in self._done:
-            r = run_case(
+            r = self._run_trial(
                 self.config,
                 self.spec,
                 batch,
@@ -161,7 +190,7 @@ class BudgetSearch:
             if r['fits'] and 'peak_mb' in r:
                 r['fits'] = r['peak_mb'] * 2**20 <= self.limit
             if 'peak_mb' in r:
-                self._points.append((batch * crop[0] * crop[1], r['peak_mb']))
+                self._points.append((batch_pixels(batch, crop), r['peak_mb']))
             self.trials.append(r)
             self._done[key] = r
             if self.log:
@@ -194,7 +223,6 @@ class BudgetSearch:
         as the first guess (InfoPro configs; without it the search starts
         at the smallest candidate). Its slope (MB per pixel) also places
         candidates until two trials have measured one."""
-        from .budget_prediction import planner_prediction
         prediction = planner_prediction(self.config, self.spec,
                                         self.cfg_options, crop,
                                         self.device.startswith('cuda'))
@@ -218,7 +246,7 @@ class BudgetSearch:
     def _next(self, ladder, fits: int, fails: int) -> int:
         """The candidate between the bounds that the measurements (or the
         planner, before any) put at the limit."""
-        pixels = [b * c[0] * c[1] for b, c in ladder]
+        pixels = [batch_pixels(b, c) for b, c in ladder]
         target = self._pixels_at_limit()
         if target is None:
             index = (fits + fails) // 2 if fits >= 0 else 0

@@ -1,7 +1,7 @@
 """What tools/train.py does with a work dir that holds checkpoints."""
 import pytest
 
-from mmseg_infopro.engine import prepare_work_dir
+from mmseg_infopro.preflight import prepare_work_dir
 
 
 def test_used_work_dir(tmp_path):

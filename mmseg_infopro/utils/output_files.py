@@ -14,15 +14,12 @@ import os.path as osp
 import tempfile
 from typing import Iterable, Iterator, Optional, Sequence
 
+from .errors import OutputError
+
 __all__ = [
-    'OutputError', 'check_output_file', 'check_output_folder',
+    'check_output_file', 'check_output_folder',
     'check_outputs_spare_inputs', 'check_outputs_new', 'replaced_atomically'
 ]
-
-
-class OutputError(ValueError):
-    """An output path that would damage an input, replace a file without
-    ``--overwrite``, or cannot be written; the message says what to do."""
 
 
 def _same_file(a: str, b: str) -> bool:

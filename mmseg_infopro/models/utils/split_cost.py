@@ -1,7 +1,7 @@
 """Choose module boundaries that minimise the largest module's cost."""
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
-__all__ = ['balanced_split', 'split_by_cost']
+__all__ = ['split_by_cost']
 
 _INF = float('inf')
 #: Score of module [a, b), given whether it is the last one.
@@ -100,50 +100,3 @@ def split_by_cost(num_elements: int,
 
     return _optimal_split(n, num_modules, flops_then_cost, lambda x, y:
                           (x[0] + y[0], max(x[1], y[1])))
-
-
-def balanced_split(element_costs: Sequence[float],
-                   num_modules: int,
-                   boundary_cost: Callable[[int, bool], float],
-                   head_flops: Optional[Callable[[int], float]] = None,
-                   tolerance: float = 0.0,
-                   live_cost: Optional[Callable[[int], float]] = None
-                   ) -> Tuple[int, ...]:
-    """Split a sequence into contiguous modules with the smallest maximum.
-
-    The cost of a module ``[a, b)`` is ``sum(element_costs[a:b]) +
-    boundary_cost(b - 1, is_last) + live_cost(a)``: its elements, whatever
-    trains on its output (a local head for inner modules, the task heads
-    for the last one), and what earlier modules left alive when it starts
-    (e.g. stage outputs kept for the final heads); the search is
-    :func:`split_by_cost`'s (``head_flops`` and ``tolerance`` as there).
-
-    Args:
-        element_costs (Sequence[float]): Cost of every element.
-        num_modules (int): K, between 1 and ``len(element_costs)``.
-        boundary_cost (Callable[[int, bool], float]): Cost of the head(s)
-            trained on the output of element ``i``; the flag tells whether
-            the module is the last one.
-        head_flops, tolerance: As for :func:`split_by_cost`.
-        live_cost (Callable[[int], float], optional): Cost alive from
-            earlier modules while a module that starts at element ``a``
-            runs. None means nothing. Defaults to None.
-
-    Returns:
-        tuple[int, ...]: K - 1 split points (the first element of each
-        module after the first).
-
-    Example:
-        >>> balanced_split([1, 1, 1, 1], 2, lambda i, last: 0)
-        (2,)
-    """
-    prefix = [0.0]
-    for c in element_costs:
-        prefix.append(prefix[-1] + c)
-
-    def cost(a: int, b: int, last: bool) -> float:
-        alive = live_cost(a) if live_cost is not None else 0.0
-        return prefix[b] - prefix[a] + boundary_cost(b - 1, last) + alive
-
-    return split_by_cost(
-        len(element_costs), num_modules, cost, head_flops, tolerance)

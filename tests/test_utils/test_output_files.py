@@ -4,8 +4,8 @@ import stat
 
 import pytest
 
-from mmseg_infopro.engine import (OutputError, check_output_file,
-                                  replaced_atomically)
+from mmseg_infopro.utils import (OutputError, check_output_file,
+                                 replaced_atomically)
 
 
 def test_an_input_is_never_an_output(tmp_path):

@@ -1,12 +1,10 @@
 """``tools/train.py --memory-budget``: the batch or crop chosen for a memory
-budget, applied to everything that depends on it, recorded in the work dir
-and taken from there again by ``--resume``.
+budget and applied to everything that depends on it.
 
-The search itself is :class:`~mmseg_infopro.analysis.BudgetSearch`; it runs
-once per run, in the process of rank 0, before the Runner, and the other
-ranks take its choice.
+The search itself is :class:`~.search.BudgetSearch`; it runs once per run,
+in the process of rank 0, before the Runner, and the other ranks take its
+choice (:func:`agree_on_choice`).
 """
-import json
 import os
 import os.path as osp
 import tempfile
@@ -15,16 +13,13 @@ from typing import Callable, Dict, Optional
 
 from mmengine.config import Config
 
-from ..analysis import BudgetSearch, parse_size
-from ..models.utils import names_argument
-from .output_files import replaced_atomically
-from .runner_config import train_crop, train_crop_transforms
-from .work_dir import BUDGET_RECORD
+from ..utils import (names_argument, set_train_shape, train_crop,
+                     train_crop_transforms)
+from .search import BudgetSearch, batch_pixels, parse_size
 
 __all__ = [
-    'BUDGET_RECORD', 'BudgetError', 'search_choice', 'apply_choice',
-    'agree_on_choice', 'describe', 'read_choice', 'write_choice',
-    'training_device'
+    'BudgetError', 'search_choice', 'apply_choice', 'agree_on_choice',
+    'describe', 'training_device'
 ]
 
 
@@ -44,8 +39,7 @@ def training_device() -> str:
 
 
 def _pixels(trial: Dict) -> int:
-    """Pixels of a trial's batch (the search's ladder order)."""
-    return trial['batch'] * trial['crop'][0] * trial['crop'][1]
+    return batch_pixels(trial['batch'], trial['crop'])
 
 
 def search_choice(cfg: Config,
@@ -53,7 +47,9 @@ def search_choice(cfg: Config,
                   fit: str = 'batch',
                   margin: float = 0.1,
                   device: Optional[str] = None,
-                  log: Optional[Callable[[str], None]] = None) -> Dict:
+                  log: Optional[Callable[[str], None]] = None,
+                  max_batch: int = 32,
+                  trial: Optional[Callable[..., Dict]] = None) -> Dict:
     """Search the largest batch (``fit='batch'``) or crop (``fit='crop'``,
     at the configured batch) of ``cfg`` as it will train.
 
@@ -69,6 +65,9 @@ def search_choice(cfg: Config,
         device (str, optional): Where to measure; defaults to
             :func:`training_device`.
         log (Callable[[str], None], optional): Told every trial.
+        max_batch (int): The largest batch tried (``--max-batch``).
+        trial (Callable, optional): Measures one step, as
+            :class:`~.search.BudgetSearch`'s ``trial``.
 
     Returns:
         dict: The choice: ``batch``, ``crop``, ``peak_mb`` (its trial),
@@ -103,7 +102,14 @@ def search_choice(cfg: Config,
         config = osp.join(tmp, 'config.py')
         cfg.dump(config)
         search = BudgetSearch(
-            config, size, 'config', device, margin=margin, log=log)
+            config,
+            size,
+            'config',
+            device,
+            margin=margin,
+            max_batch=max_batch,
+            log=log,
+            trial=trial)
         search.predict_from_planner(crop)
         if fit == 'batch':
             chosen_batch, chosen_crop = search.largest_batch(crop), crop
@@ -167,28 +173,12 @@ def _nothing_fits(search: BudgetSearch, budget: str, fit: str,
 
 
 def apply_choice(cfg: Config, choice: Dict) -> None:
-    """Set everything that depends on the batch and crop: the dataloader's
-    batch size, the pipeline's ``crop_size`` and ``data_preprocessor.size``
-    (and the config's own ``crop_size`` and ``train_pipeline`` variables,
-    so that the dumped config reads true), InfoPro's ``balance_shape``; the
-    choice itself goes to ``cfg.memory_budget``. mmengine's
-    ``auto_scale_lr``, where the config enables it, scales the learning
-    rate from the new batch."""
-    batch, crop = int(choice['batch']), tuple(choice['crop'])
-    cfg.train_dataloader.batch_size = batch
-    if tuple(train_crop(cfg) or ()) != crop:
-        for transform in train_crop_transforms(cfg):
-            transform['crop_size'] = crop
-        for transform in cfg.get('train_pipeline') or []:
-            if isinstance(transform, dict) and 'crop_size' in transform:
-                transform['crop_size'] = crop
-        if 'crop_size' in cfg:
-            cfg.crop_size = crop
-    preprocessor = cfg.model.get('data_preprocessor')
-    if preprocessor is not None and preprocessor.get('size') is not None:
-        preprocessor.size = crop
-    if names_argument(cfg.model.get('type'), 'balance_shape'):
-        cfg.model.balance_shape = (batch, *crop)
+    """Train the chosen batch and crop (:func:`~mmseg_infopro.utils.
+    set_train_shape`: the dataloader, the pipeline's crops, the data
+    preprocessor's size, InfoPro's ``balance_shape``); the choice itself
+    goes to ``cfg.memory_budget``. mmengine's ``auto_scale_lr``, where the
+    config enables it, scales the learning rate from the new batch."""
+    set_train_shape(cfg, int(choice['batch']), tuple(choice['crop']))
     cfg.memory_budget = dict(choice)
 
 
@@ -235,27 +225,3 @@ def agree_on_choice(choose: Callable[[], Dict], cfg: Config) -> Dict:
     if isinstance(result[0], str):
         raise BudgetError(result[0].split(': ', 1)[1])
     return result[0]
-
-
-def read_choice(work_dir: str) -> Optional[Dict]:
-    """The choice recorded in ``work_dir``, or None."""
-    path = osp.join(work_dir, BUDGET_RECORD)
-    if not osp.isfile(path):
-        return None
-    with open(path) as f:
-        return json.load(f)
-
-
-def write_choice(work_dir: str, choice: Optional[Dict]) -> None:
-    """Record ``choice`` in ``work_dir`` (None: remove an earlier run's
-    record, which a fresh run without a budget must not resume with)."""
-    path = osp.join(work_dir, BUDGET_RECORD)
-    if choice is None:
-        try:
-            os.remove(path)
-        except FileNotFoundError:
-            pass
-        return
-    os.makedirs(work_dir, exist_ok=True)
-    with replaced_atomically(path) as tmp, open(tmp, 'w') as f:
-        json.dump(choice, f, indent=2)

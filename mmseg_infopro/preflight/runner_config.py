@@ -1,108 +1,31 @@
-"""Config loading and checks shared by the tools (train, test, demo,
-benchmarks, converter): one `error:` line for a user's mistake."""
-import argparse
-import contextlib
+"""The tools' config before the Runner starts: loaded as mmseg's tools
+load it, the model's settings checked on the meta device, the weights it
+starts from, the split a checkpoint recorded, and whether a checkpoint can
+be resumed with it."""
 import copy
 import os
 import os.path as osp
-import sys
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import find_latest_checkpoint
 from mmseg.registry import MODELS
 
-from ..models.segmentors.infopro_encoder_decoder import DEFAULT_BALANCE_BATCH
-from ..models.utils import ConfigError, check_model_keys, weights_not_loaded
-from .checkpoint_file import CheckpointError, load_checkpoint_file
-from .output_files import check_output_folder
+from ..models.utils import check_model_keys
+from ..utils import (CheckpointError, ConfigError, balance_shape_of,
+                     check_output_folder, load_checkpoint_file, load_config,
+                     misfit_weights, recorded_split, train_crop)
 
 __all__ = [
-    'CfgOptionsAction', 'config_errors_as_one_line', 'parse_cfg_options',
-    'load_config',
-    'load_runner_config', 'build_model_shapes',
-    'missing_weight_file', 'balance_shape_mismatch', 'split_from_checkpoint',
-    'resume_mismatch', 'train_crop', 'train_crop_transforms'
+    'load_runner_config', 'build_model_shapes', 'missing_weight_file',
+    'balance_shape_mismatch', 'split_from_checkpoint', 'resume_mismatch'
 ]
 
-#: What a config file or a ``--cfg-options`` merge raises for the user's
-#: mistakes (syntax, a missing ``_base_``, a dict over a number, ...).
-_CONFIG_LOAD_ERRORS = (SyntaxError, OSError, TypeError, KeyError, NameError,
-                       ValueError)
 #: What mmseg's modules raise for settings they refuse while being built.
 _MODEL_BUILD_ERRORS = (KeyError, TypeError, ValueError, AssertionError,
                        IndexError)
-
-
-@contextlib.contextmanager
-def config_errors_as_one_line(debug: bool = False) -> Iterator[None]:
-    """Turn a :class:`ConfigError` raised in the block into one ``error:``
-    line and exit code 1 (a setting's mistake, not a bug); with ``debug``
-    (the tools' ``--debug``) it keeps its traceback."""
-    try:
-        yield
-    except ConfigError as e:
-        if debug:
-            raise
-        sys.exit(f'error: {e} (--debug shows the traceback)')
-
-
-def parse_cfg_options(items: Sequence[str]) -> dict:
-    """``--cfg-options`` items (``key=value``, mmengine's syntax) as the
-    dict ``Config.merge_from_dict`` takes.
-
-    Raises:
-        ConfigError: For an item that is not ``KEY=VALUE``
-            (``model.backbone.depth = 50`` with spaces).
-    """
-    for item in items:
-        if '=' not in item or item.startswith('='):
-            raise ConfigError(f'{item!r} is not KEY=VALUE (no spaces around '
-                              f'"="; quote values with spaces).')
-    if not items:
-        return {}
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument('--o', nargs='+', action=DictAction)
-    return parser.parse_args(['--o', *items]).o
-
-
-class CfgOptionsAction(argparse.Action):
-    """``--cfg-options`` as mmengine's ``DictAction`` parses it, stopping
-    with one ``error:`` line (exit code 1) on an item that is not
-    ``KEY=VALUE`` instead of a traceback."""
-
-    def __call__(self,
-                 parser: argparse.ArgumentParser,
-                 namespace: argparse.Namespace,
-                 values,
-                 option_string: Optional[str] = None) -> None:
-        try:
-            options = parse_cfg_options(values or [])
-        except ConfigError as e:
-            parser.exit(1, f'error: {option_string}: {e}\n')
-        earlier = getattr(namespace, self.dest, None) or {}
-        setattr(namespace, self.dest, {**earlier, **options})
-
-
-def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """``Config.fromfile(path)`` with ``cfg_options`` merged.
-
-    Raises:
-        ConfigError: When the file (or a ``_base_``) does not load or the
-            options do not merge, naming the exception (``--debug`` in the
-            tools shows its traceback).
-    """
-    try:
-        cfg = Config.fromfile(path)
-        if cfg_options:
-            cfg.merge_from_dict(cfg_options)
-    except _CONFIG_LOAD_ERRORS as e:
-        where = 'with --cfg-options ' if cfg_options else ''
-        raise ConfigError(f'config {path} does not load {where}'
-                          f'({type(e).__name__}: {e}).') from e
-    return cfg
 
 
 def load_runner_config(path: str,
@@ -205,12 +128,12 @@ def missing_weight_file(cfg: Config) -> Optional[str]:
 def balance_shape_mismatch(cfg: Config) -> Optional[str]:
     """A warning when an automatic split is balanced for another batch.
 
-    ``model.balance_shape`` (default: 2 images of the crop) is the per-GPU
-    batch for which ``InfoProEncoderDecoder`` balances memory when
-    ``backbone.split_points`` is None; overriding the batch size or the crop
-    alone leaves it behind. The crop is the train pipeline's
-    (``RandomCrop.crop_size``), not ``data_preprocessor.size``, which only
-    pads smaller images.
+    The automatic split (``backbone.split_points`` None) balances memory for
+    the batch of :func:`~mmseg_infopro.utils.balance_shape_of`:
+    ``model.balance_shape``, else 2 images of ``data_preprocessor.size``;
+    overriding the batch size or the crop alone leaves it behind. What
+    trains is the dataloader's batch of the train pipeline's crop
+    (``RandomCrop.crop_size``).
 
     Args:
         cfg (Config): A training config.
@@ -227,9 +150,10 @@ def balance_shape_mismatch(cfg: Config) -> Optional[str]:
             or backbone['num_local_modules'] < 2 or crop is None
             or batch is None):
         return None
-    shape = model.get('balance_shape')
-    balanced = tuple(shape) if shape is not None else (DEFAULT_BALANCE_BATCH,
-                                                       *crop)
+    preprocessor = model.get('data_preprocessor') or {}
+    balanced = balance_shape_of(
+        model.get('balance_shape'), preprocessor.get('size'),
+        *([model['profile_size']] if 'profile_size' in model else []))
     trained = (batch, *crop)
     if balanced == trained:
         return None
@@ -238,31 +162,6 @@ def balance_shape_mismatch(cfg: Config) -> Optional[str]:
             f'(train_dataloader.batch_size and the train pipeline\'s crop). '
             f'Set model.balance_shape={trained} for the split with the '
             f'least memory at this batch.')
-
-
-def train_crop_transforms(cfg: Config) -> List[dict]:
-    """The train pipeline's transforms that crop (``crop_size`` set), as
-    the config holds them (changing them changes the config)."""
-    dataset = (cfg.get('train_dataloader') or {}).get('dataset') or {}
-    while 'pipeline' not in dataset and isinstance(
-            dataset.get('dataset'), dict):  # RepeatDataset and the like
-        dataset = dataset['dataset']
-    return [
-        t for t in dataset.get('pipeline') or []
-        if isinstance(t, dict) and t.get('crop_size') is not None
-    ]
-
-
-def train_crop(cfg: Config) -> Optional[tuple]:
-    """The (H, W) the train pipeline crops to (its last ``crop_size``),
-    else ``model.data_preprocessor.size`` (which only pads to it)."""
-    crops = train_crop_transforms(cfg)
-    if crops:
-        crop = crops[-1]['crop_size']
-        return (crop, crop) if isinstance(crop, int) else tuple(crop)
-    preprocessor = (cfg.get('model') or {}).get('data_preprocessor') or {}
-    size = preprocessor.get('size')
-    return tuple(size) if size is not None else None
 
 
 def split_from_checkpoint(cfg: Config,
@@ -307,10 +206,9 @@ def split_from_checkpoint(cfg: Config,
         state = load_checkpoint_file(path).get('state_dict', {})
     except CheckpointError:  # reported where the checkpoint is loaded
         return None
-    recorded = state.get('local_heads._extra_state')
-    if recorded is None or len(recorded) != backbone['num_local_modules'] - 1:
+    split = recorded_split(state)
+    if split is None or len(split) != backbone['num_local_modules'] - 1:
         return None
-    split = tuple(int(p) for p in recorded.tolist())
     backbone['split_points'] = split
     return path, split
 
@@ -333,16 +231,7 @@ def resume_mismatch(cfg: Config, checkpoint: str) -> Optional[str]:
         saved = load_checkpoint_file(checkpoint).get('state_dict', {})
     except CheckpointError:
         return None  # reported where it is loaded
-    mine = {
-        k: v
-        for k, v in model.state_dict().items()
-        if not k.endswith('_extra_state')
-    }
-    problems = weights_not_loaded(mine, saved, ('', ))
-    problems += [
-        f'{k}: in the checkpoint, not in the model' for k in saved
-        if k not in mine and not k.endswith('_extra_state')
-    ]
+    problems = misfit_weights(model.state_dict(), saved, unexpected=True)
     if not problems:
         return None
     return (f'--resume: {checkpoint} does not fit the model this config '

@@ -1,11 +1,12 @@
-"""The memory-budget search (mmseg_infopro.analysis.BudgetSearch) on memory
-models standing in for the trial steps, and the planner's first guess."""
+"""The memory-budget search (mmseg_infopro.memory_budget.BudgetSearch) on
+memory models standing in for the trial steps (its ``trial`` argument), and
+the planner's first guess."""
 import pytest
 
-import mmseg_infopro.analysis.budget_search as budget_search
-from mmseg_infopro.analysis import (BudgetSearch, crop_ladder, format_size,
-                                    parse_size)
-from mmseg_infopro.analysis.budget_prediction import planner_prediction
+from mmseg_infopro.memory_budget import (BudgetSearch, batch_pixels,
+                                         check_margin, crop_ladder,
+                                         format_size, parse_size,
+                                         planner_prediction)
 
 DEMO = ('configs/demo/'
         'deeplabv3-infopro_r18-d8_1xb4-300_synthetic-cityscapes-128x256.py')
@@ -64,10 +65,10 @@ def test_crop_ladder_keeps_aspect_ratio_and_stride():
 
 
 @pytest.mark.parametrize('guess', [None, 'good', 'far'])
-def test_largest_batch_is_a_fit_next_to_a_failure(monkeypatch, guess):
+def test_largest_batch_is_a_fit_next_to_a_failure(guess):
     runs = []
-    monkeypatch.setattr(budget_search, 'run_case', memory_model(20, 10, runs))
-    search = BudgetSearch('cfg.py', 100 * MB, margin=0, max_batch=32)
+    search = BudgetSearch('cfg.py', 100 * MB, margin=0, max_batch=32,
+                          trial=memory_model(20, 10, runs))
     if guess == 'good':  # the planner's slope a little off
         search._fixed, search._slope = 15, 9 / (64 * 128)
     elif guess == 'far':  # half the real slope (a CPU workspace unmodelled)
@@ -84,31 +85,31 @@ def test_largest_batch_is_a_fit_next_to_a_failure(monkeypatch, guess):
     assert sorted(runs) == [(2, (128, 256)), (3, (128, 256))]
 
 
-def test_out_of_memory_trials_without_a_peak_still_converge(monkeypatch):
+def test_out_of_memory_trials_without_a_peak_still_converge():
     """On CUDA a step over the cap reports no peak: a bound, no measure."""
     runs = []
-    monkeypatch.setattr(budget_search, 'run_case',
-                        memory_model(20, 10, runs, cuda=True))
-    search = BudgetSearch('cfg.py', 100 * MB, margin=0, max_batch=32)
+    search = BudgetSearch('cfg.py', 100 * MB, margin=0, max_batch=32,
+                          trial=memory_model(20, 10, runs, cuda=True))
     search.fraction = 0.1  # 100 of a 1000 MB "card"
     search._fixed, search._slope = 20, 2 / (64 * 128)  # guesses 32
     assert search.largest_batch((64, 128)) == 8
     assert {8, 9} <= {b for b, _ in runs}
 
 
-def test_margin_budget_cap_and_nothing_that_fits(monkeypatch):
+def test_margin_budget_cap_and_nothing_that_fits():
     runs = []
-    monkeypatch.setattr(budget_search, 'run_case', memory_model(20, 10, runs))
+    trial = memory_model(20, 10, runs)
     # 10 % of 100 MB kept free: 90 MB for the step, 7 images.
-    search = BudgetSearch('cfg.py', 100 * MB, margin=0.1)
+    search = BudgetSearch('cfg.py', 100 * MB, margin=0.1, trial=trial)
     assert search.limit == 90 * MB
     assert search.largest_batch((64, 128)) == 7
     # Capped by max_batch: the largest is run and fits.
-    search = BudgetSearch('cfg.py', 100 * MB, margin=0, max_batch=4)
+    search = BudgetSearch('cfg.py', 100 * MB, margin=0, max_batch=4,
+                          trial=trial)
     assert search.largest_batch((64, 128)) == 4
     # Below one image: 0 after the trial of batch 1.
     runs.clear()
-    search = BudgetSearch('cfg.py', 25 * MB, margin=0)
+    search = BudgetSearch('cfg.py', 25 * MB, margin=0, trial=trial)
     assert search.largest_batch((64, 128)) == 0
     assert runs == [(1, (64, 128))] and not search.trials[0]['fits']
 
@@ -119,10 +120,22 @@ def test_bad_search_arguments(margin, max_batch):
         BudgetSearch('cfg.py', MB, margin=margin, max_batch=max_batch)
 
 
-def test_largest_crop_keeps_the_batch(monkeypatch):
+def test_the_margin_and_pixels_rules():
+    """One check of the margin for every flag that takes one, and the
+    pixels a candidate is ordered by."""
+    assert check_margin(0.0) == 0.0 and check_margin(0.5) == 0.5
+    for bad in (1.0, -0.1):
+        with pytest.raises(ValueError, match=f'--memory-margin {bad}'):
+            check_margin(bad)
+    with pytest.raises(ValueError, match='--margin 1.5'):
+        check_margin(1.5, '--margin')
+    assert batch_pixels(3, (64, 128)) == 3 * 64 * 128
+
+
+def test_largest_crop_keeps_the_batch():
     runs = []
-    monkeypatch.setattr(budget_search, 'run_case', memory_model(20, 10, runs))
-    search = BudgetSearch('cfg.py', 200 * MB, margin=0)
+    search = BudgetSearch('cfg.py', 200 * MB, margin=0,
+                          trial=memory_model(20, 10, runs))
     # 2 images: 180 MB / 20 MB per 64x128 pixels = 9 x 8192 pixels; the
     # ladder of 128x256 (64x128, 96x192, ..., 256x512): 192x384 is 9.
     assert search.largest_crop(2, (128, 256)) == (192, 384)

@@ -1,15 +1,14 @@
 """The batch and crop chosen for a memory budget, applied to a config and
-recorded (mmseg_infopro.engine.budget_choice); the search's trials stand
-in for by a memory model."""
+recorded (mmseg_infopro.memory_budget); the search's trials stand in for by
+a memory model (``search_choice(trial=...)``)."""
 import os.path as osp
 
 import pytest
 
-import mmseg_infopro.analysis.budget_prediction as budget_prediction
-import mmseg_infopro.analysis.budget_search as budget_search
-from mmseg_infopro.engine import (BudgetError, apply_choice, load_config,
-                                  read_choice, search_choice, train_crop,
-                                  write_choice)
+from mmseg_infopro.memory_budget import (BudgetError, apply_choice,
+                                         read_choice, search_choice,
+                                         write_choice)
+from mmseg_infopro.utils import load_config, train_crop
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO = osp.join(
@@ -17,44 +16,43 @@ DEMO = osp.join(
     'deeplabv3-infopro_r18-d8_1xb4-300_synthetic-cityscapes-128x256.py')
 
 
-@pytest.fixture
-def seen(monkeypatch):
-    """Trial steps of 20 MB + 10 MB per 128x256 image (K = 2; twice that
-    per image for K = 1), recording the config each trial trains; no
-    planner guess (tests/test_analysis/test_budget_search.py has it)."""
-    configs = []
-    monkeypatch.setattr(budget_prediction, 'planner_prediction',
-                        lambda *args: None)
+class Seen(list):
+    """The configs the trials trained; ``trial`` is the stand-in step: 20
+    MB + 10 MB per 128x256 image (K = 2; twice that per image for K =
+    1)."""
 
-    def trial(config, spec, batch, crop, device, **kwargs):
+    def trial(self, config, spec, batch, crop, device, **kwargs):
         cfg = load_config(config)
-        configs.append(cfg)
+        self.append(cfg)
         k = cfg.model.backbone.get('num_local_modules', 1)
         per_image = 10 if k > 1 else 20
         mb = 20 + per_image * batch * crop[0] * crop[1] / (128 * 256)
         return dict(
             case=spec, batch=batch, crop=list(crop), fits=True, peak_mb=mb)
 
-    monkeypatch.setattr(budget_search, 'run_case', trial)
-    return configs
+
+@pytest.fixture
+def seen():
+    return Seen()
 
 
 def test_the_choice_follows_the_model_the_config_trains(seen):
     cfg = load_config(DEMO)
-    k2 = search_choice(cfg, '120MB', margin=0, device='cpu')
+    k2 = search_choice(cfg, '120MB', margin=0, device='cpu', trial=seen.trial)
     # The trials train this config (its split settings, K, AMP...).
     assert seen and all(c.model.type == 'InfoProEncoderDecoder' for c in seen)
     assert (k2['batch'], k2['crop']) == (10, [128, 256])
     assert k2['next']['batch'] == 11 and k2['peak_mb'] == 120
     assert k2['configured'] == dict(batch=4, crop=[128, 256])
     cfg.model.backbone.num_local_modules = 1
-    e2e = search_choice(cfg, '120MB', margin=0, device='cpu')
+    e2e = search_choice(cfg, '120MB', margin=0, device='cpu', trial=seen.trial)
     assert e2e['batch'] == 5 < k2['batch']
 
 
 def test_fit_crop_keeps_the_batch(seen):
     cfg = load_config(DEMO)
-    choice = search_choice(cfg, '120MB', fit='crop', margin=0, device='cpu')
+    choice = search_choice(cfg, '120MB', fit='crop', margin=0, device='cpu',
+                           trial=seen.trial)
     # 100 MB of 10 MB per 128x256 at 4 images: 2.5 x the pixels, 192x384.
     assert choice['batch'] == 4 and choice['crop'] == [192, 384]
 
@@ -62,7 +60,7 @@ def test_fit_crop_keeps_the_batch(seen):
 def test_nothing_fits_says_what_was_measured_and_what_helps(seen):
     cfg = load_config(DEMO)
     with pytest.raises(BudgetError) as e:
-        search_choice(cfg, '25MB', margin=0.1, device='cpu')
+        search_choice(cfg, '25MB', margin=0.1, device='cpu', trial=seen.trial)
     message = str(e.value)
     assert 'not even batch 1 at 128x256 fits (30 MB measured, 22 MB ' \
         'allowed' in message
@@ -73,9 +71,9 @@ def test_nothing_fits_says_what_was_measured_and_what_helps(seen):
         if t['type'] != 'RandomCrop'
     ]
     with pytest.raises(BudgetError, match='no crop_size'):
-        search_choice(cfg, '1GB', fit='crop', device='cpu')
+        search_choice(cfg, '1GB', fit='crop', device='cpu', trial=seen.trial)
     with pytest.raises(ValueError, match="'lots'"):
-        search_choice(cfg, 'lots', device='cpu')
+        search_choice(cfg, 'lots', device='cpu', trial=seen.trial)
 
 
 def test_apply_choice_sets_everything_that_depends_on_it():
@@ -106,7 +104,8 @@ def test_a_plain_mmseg_config_is_searched_too(seen):
     from mmseg_infopro.models.utils import to_plain_model_cfg
     cfg = load_config(DEMO)
     cfg.model = ConfigDict(to_plain_model_cfg(cfg.model))
-    choice = search_choice(cfg, '120MB', margin=0, device='cpu')
+    choice = search_choice(cfg, '120MB', margin=0, device='cpu',
+                           trial=seen.trial)
     assert seen[-1].model.type == 'EncoderDecoder'
     assert choice['batch'] == 5
     apply_choice(cfg, choice)

@@ -1,9 +1,26 @@
+"""split_by_cost: the exact search for the split whose largest module
+costs least (and, within a tolerance, whose local heads cost fewest FLOPs),
+against brute force, with module costs made of per-element costs, the heads
+on a module's output and what earlier modules leave alive."""
 import itertools
 import random
 
 import pytest
 
-from mmseg_infopro.models.utils import balanced_split
+from mmseg_infopro.models.utils import split_by_cost
+
+
+def balanced_split(element_costs, num_modules, boundary_cost, head_flops=None,
+                   tolerance=0.0, live_cost=None):
+    """The cost of module [a, b): its elements, the head(s) trained on its
+    output and what is alive from earlier modules when it starts."""
+
+    def cost(a, b, last):
+        alive = live_cost(a) if live_cost is not None else 0
+        return sum(element_costs[a:b]) + boundary_cost(b - 1, last) + alive
+
+    return split_by_cost(
+        len(element_costs), num_modules, cost, head_flops, tolerance)
 
 
 def brute_force(costs, k, boundary):

@@ -1,6 +1,7 @@
 """Train a grid of configs x seeds and collect their final validation IoU.
 
-The engine behind ``tools/analysis/accuracy_study.py``. Every run is an
+The engine behind ``accuracy_study.py`` next to it (a tool's module, not
+the package's). Every run is an
 ordinary ``tools/train.py`` process (``--cfg-options randomness.seed=S``
 plus the run's own overrides) in its own work dir. A finished run leaves
 ``OUT/runs/<name>/seed<S>.json``; a study that is stopped and started again
@@ -24,7 +25,8 @@ from mmengine.config import Config
 
 __all__ = [
     'StudyRun', 'plan_runs', 'run_training', 'save_run_log',
-    'read_final_metrics', 'read_iteration_seconds', 'summarise', 'format_markdown', 'plot_summary'
+    'read_final_metrics', 'read_iteration_seconds', 'summarise',
+    'format_markdown', 'plot_summary'
 ]
 
 #: The split a run trained: measured, or taken from the checkpoint it

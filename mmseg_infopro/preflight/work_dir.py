@@ -8,26 +8,13 @@ import re
 import time
 from typing import IO, List, Optional, Sequence, Tuple
 
-from .checkpoint_file import CheckpointError, load_checkpoint_file
-
-#: The batch and crop a run chose for ``--memory-budget`` (see
-#: :mod:`~mmseg_infopro.engine.budget_choice`), kept with its checkpoints.
-BUDGET_RECORD = 'memory_budget.json'
+from ..utils import (BUDGET_RECORD, CheckpointError, earlier_checkpoints,
+                     load_checkpoint_file)
 
 __all__ = [
-    'BUDGET_RECORD', 'earlier_checkpoints', 'set_aside',
-    'set_aside_checkpoints', 'prepare_work_dir', 'resume_checkpoint',
-    'lock_work_dir'
+    'set_aside', 'set_aside_checkpoints', 'prepare_work_dir',
+    'resume_checkpoint', 'lock_work_dir'
 ]
-
-
-def earlier_checkpoints(work_dir: str) -> List[str]:
-    """The checkpoints (``*.pth``, ``last_checkpoint``) directly in
-    ``work_dir``, sorted by name."""
-    found = glob.glob(osp.join(work_dir, '*.pth'))
-    if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
-        found.append(osp.join(work_dir, 'last_checkpoint'))
-    return sorted(found)
 
 
 def set_aside(folder: str, paths: Sequence[str]) -> str:

@@ -2,7 +2,7 @@ import os.path as osp
 
 import pytest
 
-from mmseg_infopro.engine import balance_shape_mismatch, load_runner_config
+from mmseg_infopro.preflight import balance_shape_mismatch, load_runner_config
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MAIN = osp.join(REPO, 'configs', 'deeplabv3_infopro_cityscapes.py')
