@@ -5,13 +5,17 @@ The search itself is :class:`~.search.BudgetSearch`; it runs once per run,
 in the process of rank 0, before the Runner, and the other ranks take its
 choice (:func:`agree_on_choice`).
 """
+import datetime
 import os
 import os.path as osp
 import tempfile
 import time
 from typing import Callable, Dict, Optional
 
+import torch.distributed as torch_dist
 from mmengine.config import Config
+from mmengine.dist import (broadcast_object_list, get_rank, init_dist,
+                           is_distributed)
 
 from ..utils import (names_argument, set_train_shape, train_crop,
                      train_crop_transforms)
@@ -24,9 +28,9 @@ __all__ = [
 
 
 class BudgetError(ValueError):
-    """No batch or crop fits the budget, or the config gives the search
-    nothing to change; the message says what was measured and what would
-    help."""
+    """No batch or crop fits the budget, the config gives the search nothing
+    to change, or the search failed (on every rank of a multi-process run);
+    the message says what was measured and what would help."""
 
 
 def training_device() -> str:
@@ -199,29 +203,44 @@ def describe(choice: Dict) -> str:
             ''.join(f' Note: {note}' for note in choice.get('notes', [])))
 
 
+#: How long the other ranks wait for rank 0's search: the length of any
+#: search, not the 10 minutes after which NCCL's watchdog ends a collective.
+AGREEMENT_TIMEOUT = datetime.timedelta(hours=24)
+
+
 def agree_on_choice(choose: Callable[[], Dict], cfg: Config) -> Dict:
     """``choose()`` on rank 0 only, its choice (or its error) broadcast to
     every rank: the search runs once per run, not per rank in a fight for
     the same memory. Starts the process group the Runner would otherwise
     start, with the config's ``env_cfg.dist_cfg``.
 
+    The other ranks wait on a gloo group of their own (a CPU object, a
+    timeout of :data:`AGREEMENT_TIMEOUT`): not on NCCL, whose watchdog
+    would end them in the middle of a long ``--fit crop`` ladder. Whatever
+    rank 0's search raises reaches every rank.
+
     Raises:
-        BudgetError: On every rank, when rank 0's search found nothing.
+        BudgetError: On every rank, with the same message, when rank 0's
+            search found nothing or failed.
     """
     launcher = cfg.get('launcher', 'none')
     if launcher == 'none':
         return choose()
-    from mmengine.dist import (broadcast_object_list, get_rank, init_dist,
-                               is_distributed)
     if not is_distributed():
         init_dist(launcher, **(cfg.get('env_cfg') or {}).get('dist_cfg', {}))
+    group = torch_dist.new_group(backend='gloo', timeout=AGREEMENT_TIMEOUT)
     result: list = [None]
     if get_rank() == 0:
         try:
             result = [choose()]
-        except (ValueError, RuntimeError) as e:
-            result = [f'{type(e).__name__}: {e}']
-    broadcast_object_list(result, src=0)
+        except Exception as e:  # any: the others must not wait forever
+            result = [
+                str(e) if isinstance(e, BudgetError) else
+                f'--memory-budget: the search failed on rank 0 '
+                f'({type(e).__name__}: {e})'
+            ]
+    broadcast_object_list(result, src=0, group=group)
+    torch_dist.destroy_process_group(group)
     if isinstance(result[0], str):
-        raise BudgetError(result[0].split(': ', 1)[1])
+        raise BudgetError(result[0])
     return result[0]

@@ -1,4 +1,5 @@
 """Distributed start-up: the InfoPro model wrapper, and CPU-only hosts."""
+import datetime
 import logging
 import os
 
@@ -12,6 +13,16 @@ __all__ = ['setup_distributed']
 # The scope prefix: the Runner looks wrappers up in mmengine's root registry,
 # which finds mmseg's entries only through it.
 WRAPPER = 'mmseg.InfoProDistributedDataParallel'
+
+
+def _init_gloo(dist_cfg: dict) -> None:
+    """The gloo process group, with the config's ``timeout`` (seconds, as
+    mmengine reads it) where it sets one."""
+    timeout = dist_cfg.get('timeout')
+    dist.init_process_group(
+        backend='gloo',
+        **({} if timeout is None else dict(
+            timeout=datetime.timedelta(seconds=timeout))))
 
 
 def setup_distributed(cfg: Config) -> None:
@@ -55,7 +66,7 @@ def setup_distributed(cfg: Config) -> None:
     if gloo_on_gpus:
         torch.cuda.set_device(
             int(os.environ['LOCAL_RANK']) % torch.cuda.device_count())
-        dist.init_process_group(backend='gloo')
+        _init_gloo(dist_cfg)
         return
     if launcher != 'pytorch':
         raise ValueError(
@@ -68,4 +79,4 @@ def setup_distributed(cfg: Config) -> None:
             logger='current',
             level=logging.WARNING)
     dist_cfg['backend'] = 'gloo'
-    dist.init_process_group(backend='gloo')
+    _init_gloo(dist_cfg)

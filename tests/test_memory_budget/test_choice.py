@@ -125,3 +125,20 @@ def test_an_e2e_config_with_an_infopro_backbone_gets_no_balance_shape():
     apply_choice(cfg, dict(batch=4, crop=[128, 160], budget='1GB'))
     assert 'balance_shape' not in cfg.model
     assert cfg.train_dataloader.batch_size == 4
+
+
+def test_the_ranks_agree_however_long_or_badly_rank_0_searches(torchrun):
+    """The other ranks wait on a gloo group of their own (they outlast the
+    default group's 5 s timeout here, NCCL's 10 minutes on a GPU), and any
+    error of rank 0's search is every rank's same one-line error."""
+    worker = osp.join(osp.dirname(__file__), 'agree_worker.py')
+    proc = torchrun(2, worker)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = sorted(line for line in proc.stdout.splitlines()
+                   if line.startswith(('slow', 'fails')))
+    slow = [line for line in lines if line.startswith('slow')]
+    assert slow == ['slow rank 0: batch 3', 'slow rank 1: batch 3']
+    failed = {line.split(': ', 1)[1] for line in lines
+              if line.startswith('fails')}
+    assert len(lines) == 4 and len(failed) == 1
+    assert "KeyError: 'no such trial'" in failed.pop()
