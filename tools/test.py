@@ -12,12 +12,11 @@ import sys
 
 from mmengine.config import Config
 from mmengine.logging import print_log
-from mmengine.runner import Runner
 from mmseg.registry import DATASETS, RUNNERS
 
 import mmseg_infopro  # noqa: F401  (registers the InfoPro modules)
 from mmseg_infopro.datasets import DatasetCheckError, check_dataloader_cfgs
-from mmseg_infopro.engine import SegTestVisualizationHook
+from mmseg_infopro.engine import InfoProRunner, SegTestVisualizationHook
 from mmseg_infopro.preflight import (build_model_shapes, load_runner_config,
                                      setup_distributed, split_from_checkpoint)
 from mmseg_infopro.utils import (CfgOptionsAction, CheckpointError,
@@ -211,8 +210,8 @@ def run(args: argparse.Namespace) -> None:
         setup_distributed(cfg)
     except ValueError as e:
         sys.exit(f'error: {e}')
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
-        RUNNERS.build(cfg)
+    runner = InfoProRunner.from_cfg(cfg) if 'runner_type' not in cfg \
+        else RUNNERS.build(cfg)
     runner.test()
 
 

@@ -18,11 +18,11 @@ import sys
 import torch
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
-from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
 import mmseg_infopro  # noqa: F401  (registers the InfoPro modules)
 from mmseg_infopro.datasets import DatasetCheckError, check_dataloader_cfgs
+from mmseg_infopro.engine import InfoProRunner
 from mmseg_infopro.memory_budget import (agree_on_choice, apply_choice,
                                          check_margin, describe, parse_size,
                                          read_choice, search_choice,
@@ -267,8 +267,8 @@ def run(args: argparse.Namespace) -> None:
                 type='MemoryBudgetHook',
                 budget_bytes=cfg.memory_budget['budget_bytes'])
         ]
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
-        RUNNERS.build(cfg)
+    runner = InfoProRunner.from_cfg(cfg) if 'runner_type' not in cfg \
+        else RUNNERS.build(cfg)
     model = runner.model.module if is_model_wrapper(
         runner.model) else runner.model
     if hasattr(model, 'ensure_split'):

@@ -31,14 +31,13 @@ import mmengine
 import mmseg
 import torch
 from mmengine.config import ConfigDict
-from mmengine.model import revert_sync_batchnorm
 from mmengine.optim import build_optim_wrapper
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from mmseg.utils import register_all_modules
 
-from ..models.utils import to_plain_model_cfg
+from ..models.utils import revert_sync_batchnorm, to_plain_model_cfg
 from ..preflight import build_model_shapes
 from ..utils import (MemoryTracker, OutputError, check_output_file,
                      load_config, names_argument, parse_cfg_options,

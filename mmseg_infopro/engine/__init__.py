@@ -1,12 +1,13 @@
 """What mmengine builds from mmseg's registries: hooks, the distributed
-model wrapper and the optimizer constructor."""
+model wrapper, the optimizer constructor and the Runner."""
 from .hooks import (MemoryBudgetHook, SegTestVisualizationHook,
                     WeightsOnlyCheckpointHook)
 from .model_wrappers import InfoProDistributedDataParallel
 from .optimizers import InfoProOptimWrapperConstructor
+from .runner import InfoProRunner
 
 __all__ = [
     'MemoryBudgetHook', 'SegTestVisualizationHook',
     'WeightsOnlyCheckpointHook', 'InfoProDistributedDataParallel',
-    'InfoProOptimWrapperConstructor'
+    'InfoProOptimWrapperConstructor', 'InfoProRunner'
 ]

@@ -14,11 +14,12 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 from mmengine.logging import print_log
-from mmengine.model import revert_sync_batchnorm
 from mmengine.optim import OptimWrapper
 from mmseg.registry import MODEL_WRAPPERS
 from torch import Tensor
 from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
+
+from ...models.utils import revert_sync_batchnorm
 
 __all__ = ['InfoProDistributedDataParallel']
 

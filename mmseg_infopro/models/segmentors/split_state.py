@@ -15,14 +15,14 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import torch.nn as nn
 from mmengine.logging import print_log
-from mmengine.model import revert_sync_batchnorm
 from mmseg.registry import MODELS
 from mmseg.utils import OptConfigType
 
 from ...utils import (ConfigError, balance_shape_of, misfit_weights,
                       recorded_split)
 from ..utils import (SplitPlanner, check_config_keys, cpu_copy,
-                     device_and_dtype, match_sync_bn, sync_bn_implementation)
+                     device_and_dtype, match_sync_bn, revert_sync_batchnorm,
+                     sync_bn_implementation)
 from .local_heads import LocalHeads
 
 __all__ = ['SplitStateMixin']

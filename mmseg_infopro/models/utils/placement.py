@@ -6,6 +6,11 @@ and converts or reverts its SyncBN layers before anything of this package
 builds the local heads of an automatic split; a module built then must take
 the model's device, dtype and norm layers instead of the CPU float32 BN
 defaults of ``MODELS.build``.
+
+The SyncBN conversion itself is mmengine's, but for timm's norm + activation
+layers (``BatchNormAct2d``, the norm of every EfficientNet block): mmengine
+would rebuild them as plain ``SyncBatchNorm`` and drop their activation
+without a word, so they become timm's ``SyncBatchNormAct`` and back.
 """
 import copy
 import itertools
@@ -13,11 +18,20 @@ from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
-from mmengine.model import convert_sync_batchnorm, revert_sync_batchnorm
+from mmengine.model import convert_sync_batchnorm as mmengine_convert
+from mmengine.model import revert_sync_batchnorm as mmengine_revert
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from ...utils import ConfigError
+
+try:  # timm is needed by the timm backbones only
+    from timm.layers import BatchNormAct2d, SyncBatchNormAct
+except ImportError:  # pragma: no cover
+    BatchNormAct2d = SyncBatchNormAct = None
 
 __all__ = [
     'device_and_dtype', 'cpu_copy', 'sync_bn_implementation',
-    'match_sync_bn'
+    'match_sync_bn', 'convert_sync_batchnorm', 'revert_sync_batchnorm'
 ]
 
 
@@ -66,6 +80,74 @@ def cpu_copy(module: nn.Module,
         memo[id(t)] = nn.Parameter(data, t.requires_grad) if isinstance(
             t, nn.Parameter) else data
     return copy.deepcopy(module, memo)
+
+
+def _moved_norm(source: nn.Module, target: nn.Module) -> nn.Module:
+    """``target`` with ``source``'s weights, statistics (the same tensors),
+    mode and, for norm + activation layers, activation and dropout."""
+    if source.affine:
+        target.weight, target.bias = source.weight, source.bias
+    for name in ('running_mean', 'running_var', 'num_batches_tracked'):
+        setattr(target, name, getattr(source, name))
+    for name in ('act', 'drop'):
+        if hasattr(source, name):
+            setattr(target, name, getattr(source, name))
+    if hasattr(source, 'qconfig'):
+        target.qconfig = source.qconfig
+    target.train(source.training)
+    return target
+
+
+def convert_sync_batchnorm(module: nn.Module,
+                           implementation: str = 'torch') -> nn.Module:
+    """mmengine's ``convert_sync_batchnorm`` (BN layers to ``'torch'`` or
+    ``'mmcv'`` SyncBN) that keeps norm + activation layers: timm's
+    ``BatchNormAct2d`` becomes timm's ``SyncBatchNormAct``, its activation
+    and dropout kept.
+
+    Raises:
+        ConfigError: For ``'mmcv'`` on a model with ``BatchNormAct2d``
+            layers (mmcv has no SyncBN with an activation).
+    """
+    if isinstance(module, nn.SyncBatchNorm) or _is_sync_bn(module):
+        return module  # converted already (mmengine's would again)
+    if BatchNormAct2d is not None and isinstance(module, BatchNormAct2d):
+        if implementation != 'torch':
+            raise ConfigError(
+                f"sync_bn={implementation!r} cannot keep the activation of "
+                f"timm's BatchNormAct2d layers (EfficientNet blocks): use "
+                f"sync_bn='torch'.")
+        return _moved_norm(
+            module,
+            SyncBatchNormAct(module.num_features, module.eps,
+                             module.momentum, module.affine,
+                             module.track_running_stats))
+    if isinstance(module, _BatchNorm):
+        return mmengine_convert(module, implementation)
+    for name, child in module.named_children():
+        module.add_module(name, convert_sync_batchnorm(child, implementation))
+    return module
+
+
+def revert_sync_batchnorm(module: nn.Module) -> nn.Module:
+    """mmengine's ``revert_sync_batchnorm`` (SyncBN layers to BN, in one
+    process or on a CPU) that turns timm's ``SyncBatchNormAct`` back into a
+    ``BatchNormAct2d`` with its activation, instead of a plain BN."""
+    if SyncBatchNormAct is not None and isinstance(module, SyncBatchNormAct):
+        return _moved_norm(
+            module,
+            BatchNormAct2d(
+                module.num_features,
+                module.eps,
+                module.momentum,
+                module.affine,
+                module.track_running_stats,
+                apply_act=False))
+    if _is_sync_bn(module):
+        return mmengine_revert(module)
+    for name, child in module.named_children():
+        module.add_module(name, revert_sync_batchnorm(child))
+    return module
 
 
 def _is_sync_bn(module: nn.Module) -> Optional[str]:
