@@ -1,5 +1,6 @@
 import pytest
 import torch
+import torch.nn.functional as F
 from mmseg.registry import MODELS
 
 from mmseg_infopro.models import InfoProHead, ReconstructionDecoder
@@ -83,6 +84,27 @@ def test_decoder_matches_the_paper_at_stride_8():
             for c in convs] == [(1024, 128, 1), (128, 32, 3), (32, 12, 3),
                                 (12, 3, 3)]
     assert dec.scales == [2, 2, 2]
+
+
+def test_decoder_computes_conv_norm_relu_and_upsampling_in_order():
+    """Whatever memory layout the decoder runs in (channels-last on the
+    CPU), it computes its stages, ×2 steps and output conv, nothing else:
+    the same logits and input gradient as the layers one by one."""
+    torch.manual_seed(0)
+    dec = ReconstructionDecoder(16, 16, channels=(8, 6, 4)).train()
+    x = torch.rand(2, 16, 4, 6, dtype=torch.float64, requires_grad=True)
+    dec.double()
+    got = dec(x)
+    grad, = torch.autograd.grad(got.square().sum(), x)
+    y = x
+    for stage, scale in zip(dec.stages, dec.scales):
+        y = F.interpolate(
+            stage(y), scale_factor=scale, mode='bilinear',
+            align_corners=False)
+    want = dec.conv_out(y)
+    torch.testing.assert_close(got, want)
+    torch.testing.assert_close(
+        grad, torch.autograd.grad(want.square().sum(), x)[0])
 
 
 def test_decoder_rejects_bad_stride():
