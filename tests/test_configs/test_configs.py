@@ -151,13 +151,13 @@ EXPECTED = {
     LARGE_CROP.format('-infopro-k2', '', '256x352'):
     ('InfoProEncoderDecoder', None, 2, AUTO, 8, (256, 352), (1.5, 1.0), 0.01,
      False),
-    LARGE_CROP.format('-infopro-k2', '', '320x448'):
-    ('InfoProEncoderDecoder', None, 2, AUTO, 8, (320, 448), (1.5, 1.0), 0.01,
+    LARGE_CROP.format('-infopro-k2', '', '352x480'):
+    ('InfoProEncoderDecoder', None, 2, AUTO, 8, (352, 480), (1.5, 1.0), 0.01,
      False),
-    LARGE_CROP.format('', '', '320x448'):
-    ('EncoderDecoder', None, 1, None, 8, (320, 448), None, 0.01, False),
-    LARGE_CROP.format('', '-cp', '320x448'):
-    ('EncoderDecoder', None, 1, None, 8, (320, 448), None, 0.01, False),
+    LARGE_CROP.format('', '', '352x480'):
+    ('EncoderDecoder', None, 1, None, 8, (352, 480), None, 0.01, False),
+    LARGE_CROP.format('', '-cp', '352x480'):
+    ('EncoderDecoder', None, 1, None, 8, (352, 480), None, 0.01, False),
 }
 
 
