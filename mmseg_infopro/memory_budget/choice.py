@@ -58,8 +58,9 @@ def search_choice(cfg: Config,
     at the configured batch) of ``cfg`` as it will train.
 
     The trials train ``cfg`` itself (written to a temporary file): its
-    model, split, ``with_cp`` and AMP, with random images of the candidate
-    crop.
+    model, split, ``with_cp``, AMP and cuDNN autotuner, with random images
+    of the candidate crop; for a multi-process run (``cfg.launcher``), with
+    its SyncBN and under its distributed wrapper.
 
     Args:
         cfg (Config): The training config.
@@ -113,7 +114,8 @@ def search_choice(cfg: Config,
             margin=margin,
             max_batch=max_batch,
             log=log,
-            trial=trial)
+            trial=trial,
+            distributed=cfg.get('launcher', 'none') != 'none')
         search.predict_from_planner(crop)
         if fit == 'batch':
             chosen_batch, chosen_crop = search.largest_batch(crop), crop

@@ -118,6 +118,9 @@ class BudgetSearch:
             memory_fraction=) and returning its dict (``fits`` and, when it
             ran, ``peak_mb``). Defaults to None: :func:`run_case` (a process
             per step).
+        distributed (bool): The trials measure the step of a multi-process
+            training (SyncBN kept, the model under its distributed
+            wrapper). Defaults to False.
 
     Attributes:
         limit (int): Bytes a trial step may use.
@@ -138,7 +141,8 @@ class BudgetSearch:
                  cfg_options: Sequence[str] = (),
                  max_batch: int = 32,
                  log: Optional[Callable[[str], None]] = None,
-                 trial: Optional[Callable[..., Dict]] = None) -> None:
+                 trial: Optional[Callable[..., Dict]] = None,
+                 distributed: bool = False) -> None:
         check_margin(margin, 'the margin')
         if max_batch < 1:
             raise ValueError(f'max_batch must be >= 1, got {max_batch!r}.')
@@ -148,6 +152,7 @@ class BudgetSearch:
         self.cfg_options = list(cfg_options)
         self.max_batch, self.log = max_batch, log
         self._run_trial = trial if trial is not None else run_case
+        self.distributed = distributed
         self.notes: List[str] = []
         self.budget, self.fraction = budget, None
         if device.startswith('cuda'):
@@ -186,7 +191,8 @@ class BudgetSearch:
                 iters=1,
                 warmup=1,
                 cfg_options=self.cfg_options,
-                memory_fraction=self.fraction)
+                memory_fraction=self.fraction,
+                distributed=self.distributed)
             if r['fits'] and 'peak_mb' in r:
                 r['fits'] = r['peak_mb'] * 2**20 <= self.limit
             if 'peak_mb' in r:

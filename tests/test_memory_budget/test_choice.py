@@ -142,3 +142,21 @@ def test_the_ranks_agree_however_long_or_badly_rank_0_searches(torchrun):
               if line.startswith('fails')}
     assert len(lines) == 4 and len(failed) == 1
     assert "KeyError: 'no such trial'" in failed.pop()
+
+
+def test_a_multi_process_run_is_searched_with_its_wrapper(seen):
+    """Trials of a ``--launcher`` run measure its step under the
+    distributed wrapper (its gradient buckets), not the bare model's."""
+    calls = []
+
+    def trial(*args, **kwargs):
+        calls.append(kwargs.get('distributed'))
+        return seen.trial(*args, **kwargs)
+
+    cfg = load_config(DEMO)
+    search_choice(cfg, '120MB', margin=0, device='cpu', trial=trial)
+    assert calls and not any(calls)
+    calls.clear()
+    cfg.launcher = 'pytorch'
+    search_choice(cfg, '120MB', margin=0, device='cpu', trial=trial)
+    assert calls and all(calls)
